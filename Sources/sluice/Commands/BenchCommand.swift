@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `sluice bench …`: measured figures for the README and closing notes.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks against the dev cluster and PostgreSQL.",
+        subcommands: [KafkaBenchCommand.self]
+    )
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `sluice` command line.
+@main
+struct SluiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A streaming feature and inference worker: Kafka in, features in PostgreSQL, scores and drift alerts out.",
+        subcommands: [
+            DevClusterCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,91 @@
+import Foundation
+import SluiceKafka
+import Testing
+
+@Suite("Kafka produce and consume over TCP", .timeLimit(.minutes(5)))
+struct ProduceConsumeTests {
+    @Test func hundredThousandMessagesArriveExactlyOnceAndInOrderPerPartition() async throws {
+        let topic = TestKafka.uniqueTopic("exactly-once")
+        try await TestKafka.createTopic(topic, partitions: 8)
+        let producer = try TestKafka.producer()
+        let total = 100_000
+        var batch: [KafkaProducerMessage] = []
+        var reports: [KafkaDeliveryReport] = []
+        for index in 0..<total {
+            batch.append(KafkaProducerMessage(
+                topic: topic, key: Array("key-\(index % 1_000)".utf8), value: Array("value-\(index)".utf8),
+                headers: [KafkaHeader(name: "seq", text: String(index)), KafkaHeader(name: "null", value: nil)]))
+            if batch.count == 10_000 {
+                reports += try await producer.sendBatch(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        #expect(reports.count == total)
+        #expect(Set(reports.map { "\($0.partition)/\($0.offset)" }).count == total, "every message got its own offset")
+
+        let consumer = try TestKafka.consumer(group: "g-\(topic)")
+        try consumer.subscribe(topics: [topic])
+        let messages = try await consume(consumer, count: total)
+        await consumer.close()
+
+        #expect(messages.count == total)
+        var seen = [Bool](repeating: false, count: total)
+        var lastSeqPerKey: [String: Int] = [:]
+        var lastOffsetPerPartition: [Int32: Int64] = [:]
+        for message in messages {
+            let headers = message.headers
+            let seqBytes = try #require(headers.first { $0.name == "seq" }?.value)
+            let seq = try #require(Int(String(decoding: seqBytes, as: UTF8.self)))
+            #expect(headers.count == 2 && headers[1].name == "null" && headers[1].value == nil)
+            #expect(!seen[seq], "message \(seq) arrived twice")
+            seen[seq] = true
+            #expect(String(decoding: message.value, as: UTF8.self) == "value-\(seq)")
+            let key = String(decoding: try #require(message.key), as: UTF8.self)
+            #expect(key == "key-\(seq % 1_000)")
+            if let last = lastSeqPerKey[key] { #expect(last < seq, "key \(key) out of order") }
+            lastSeqPerKey[key] = seq
+            if let last = lastOffsetPerPartition[message.partition] { #expect(last < message.offset) }
+            lastOffsetPerPartition[message.partition] = message.offset
+        }
+        #expect(seen.allSatisfy { $0 }, "every message arrived")
+        try await producer.close()
+    }
+
+    @Test func sendReturnsTheAcknowledgedPartitionAndOffset() async throws {
+        let topic = TestKafka.uniqueTopic("ack")
+        try await TestKafka.createTopic(topic, partitions: 2)
+        let producer = try TestKafka.producer()
+        let first = try await producer.send(KafkaProducerMessage(topic: topic, partition: 1, value: Array("a".utf8), timestampMillis: 1_700_000_000_123))
+        let second = try await producer.send(KafkaProducerMessage(topic: topic, partition: 1, value: Array("b".utf8)))
+        #expect(first.topic == topic && first.partition == 1)
+        #expect(second.offset == first.offset + 1)
+
+        let consumer = try TestKafka.consumer(group: "g-\(topic)")
+        try consumer.subscribe(topics: [topic])
+        let messages = try await consume(consumer, count: 2)
+        await consumer.close()
+        let stamped = try #require(messages.first { $0.offset == first.offset })
+        #expect(stamped.timestampMillis == 1_700_000_000_123)
+        #expect(stamped.key == nil)
+        try await producer.close()
+    }
+
+    @Test func fireAndForgetCountsDeliveries() async throws {
+        let topic = TestKafka.uniqueTopic("fire-and-forget")
+        try await TestKafka.createTopic(topic, partitions: 4)
+        let producer = try TestKafka.producer()
+        for index in 0..<5_000 {
+            try await producer.produce(KafkaProducerMessage(topic: topic, value: Array("m\(index)".utf8)))
+        }
+        try await producer.flush(timeoutMillis: 30_000)
+        #expect(producer.deliveryCounts == .init(delivered: 5_000, failed: 0))
+        #expect(producer.inFlightCount == 0)
+        let admin = try KafkaAdmin(bootstrapServers: try TestKafka.bootstrapServers, logger: TestKafka.logger)
+        var total: Int64 = 0
+        for partition in 0..<4 {
+            total += try await admin.watermarks(KafkaTopicPartition(topic: topic, partition: Int32(partition))).high
+        }
+        #expect(total == 5_000)
+        try await producer.close()
+    }
+}
