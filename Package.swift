@@ -32,6 +32,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SluiceExport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -39,6 +43,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "export-bench",
+            dependencies: ["SluiceExport"],
+            path: "Benchmarks/export-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceExportTests",
+            dependencies: ["SluiceExport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
