@@ -45,6 +45,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SluiceMonitoring",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "drift-bench",
+            dependencies: ["SluiceMonitoring"],
+            path: "Benchmarks/drift-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceMonitoringTests",
+            dependencies: ["SluiceMonitoring"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "export-bench",
             dependencies: ["SluiceExport"],
