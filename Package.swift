@@ -46,6 +46,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SluiceFeatures",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "decoder-bench",
+            dependencies: ["SluiceFeatures"],
+            path: "Benchmarks/decoder-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceFeaturesTests",
+            dependencies: ["SluiceFeatures"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SluiceMonitoring",
             swiftSettings: swiftSettings
         ),

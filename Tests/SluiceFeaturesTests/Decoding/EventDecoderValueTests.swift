@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+@testable import SluiceFeatures
+
+/// Values decoded from valid payloads: types, entity ids, optional fields, duplicates, skipping, reuse.
+@Suite struct EventDecoderValueTests {
+    let decoder: EventDecoder
+    init() throws { decoder = try DecoderTestSupport.decoder() }
+
+    func decode(_ payload: String) throws -> DecodedEvent {
+        try decoder.decode(payload, nowMillis: DecoderTestSupport.now).get()
+    }
+
+    @Test func allFieldTypesAndTheEventIDDecode() throws {
+        let event = try decode(#"{"event_id":"e-7","user_id":"u-9","ts":"2025-12-31T23:00:00.250+01:00","amount":-3,"merchant":"café","count":42,"flag":false}"#)
+        #expect(event.eventID == "e-7")
+        #expect(event.entityID == "u-9")
+        #expect(event.eventTimeMillis == RFC3339Timestamp.parseMillis("2025-12-31T22:00:00.250Z"))
+        #expect(event.values == [.double(-3), .string("café"), .int(42), .bool(false)])
+    }
+
+    @Test func integerEntityAndEventIDsBecomeDecimalStrings() throws {
+        let event = try decode(#"{"event_id":123,"user_id":-9223372036854775808,"ts":1767225000000,"amount":1,"merchant":"m"}"#)
+        #expect(event.entityID == String(Int64.min))
+        #expect(event.eventID == "123")
+        #expect(try decode(#"{"user_id":4.2e1,"ts":1767225000000,"amount":1,"merchant":"m"}"#).entityID == "42")
+    }
+
+    @Test func intFieldsAcceptIntegralNumbersInAnyNotation() throws {
+        for (literal, expected) in [("3.0", Int64(3)), ("3e2", 300), ("-0", 0), ("250E-2", nil), ("1.000000000000000000000001", nil), ("9223372036854775807", Int64.max), ("12.3400e2", 1234)] {
+            let result = decoder.decode("{\(DecoderTestSupport.validMembers),\"count\":\(literal)}", nowMillis: DecoderTestSupport.now)
+            if let expected {
+                #expect(result.decoderSuccess?.values[2] == .int(expected), "\(literal)")
+            } else {
+                #expect(result.decoderFailure?.reason == .wrongType, "\(literal)")
+            }
+        }
+    }
+
+    @Test func optionalFieldsAreNullWhenAbsentOrNullAndNeverLeakFromThePreviousEvent() throws {
+        var event = DecodedEvent()
+        let full = Array("{\(DecoderTestSupport.validMembers),\"count\":5,\"flag\":true,\"event_id\":\"e\"}".utf8)
+        #expect(full.withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &event) } == nil)
+        #expect(event.values[2] == .int(5) && event.values[3] == .bool(true) && event.eventID == "e")
+        let sparse = Array("{\(DecoderTestSupport.validMembers),\"flag\":null}".utf8)
+        #expect(sparse.withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &event) } == nil)
+        #expect(event.values[2] == .null && event.values[3] == .null && event.eventID == nil)
+    }
+
+    @Test func duplicateMembersLastOccurrenceWins() throws {
+        let event = try decode(#"{"user_id":"a","ts":1767225000000,"amount":1,"merchant":"m","amount":2,"user_id":"b"}"#)
+        #expect(event.values[0] == .double(2))
+        #expect(event.entityID == "b")
+    }
+
+    @Test func unknownMembersOfEveryKindAreSkipped() throws {
+        let payload = """
+        { "deep": {"a": [1, -2.5e-3, "x\\"y", {"b": null}, [], {}], "c": true},
+          "user_id" : "u" ,"ts":1767225000000, "s":"\\u00e9\\ud83d\\ude00", "amount":1 ,
+          "list": [[[]]], "merchant":"m", "n": -0.0E+0 }\t\r\n
+        """
+        let event = try decode(payload)
+        #expect(event.entityID == "u")
+        #expect(event.values[1] == .string("m"))
+    }
+
+    @Test func keysWithEscapesStillMatchConfiguredNames() throws {
+        let event = try decode(#"{"user\u005fid":"u","t\u0073":1767225000000,"amount":1,"merchant":"m"}"#)
+        #expect(event.entityID == "u")
+        #expect(event.eventTimeMillis == 1_767_225_000_000)
+    }
+
+    @Test func autoTimestampsReadSecondsAndMillisecondsByMagnitude() throws {
+        func ts(_ literal: String) throws -> Int64 {
+            try decode("{\"user_id\":\"u\",\"ts\":\(literal),\"amount\":1,\"merchant\":\"m\"}").eventTimeMillis
+        }
+        let seconds = 1_767_225_000
+        #expect(try ts("\(seconds)") == Int64(seconds) * 1000)
+        #expect(try ts("\(seconds).123") == Int64(seconds) * 1000 + 123)
+        #expect(try ts("\(seconds).1239") == Int64(seconds) * 1000 + 123) // floored, like RFC 3339 fractions
+        #expect(try ts("\(seconds)123") == Int64(seconds) * 1000 + 123)
+        #expect(try ts("\(seconds)123.9") == Int64(seconds) * 1000 + 123)
+        #expect(try ts("-1.5") == -1500)
+        #expect(try ts("\"2026-01-01T00:00:00Z\"") == DecoderTestSupport.now)
+    }
+
+    @Test func epochFormatsAreNotGuessed() throws {
+        let seconds = try DecoderTestSupport.decoder(format: .epochSeconds)
+        // 1e11 would be milliseconds under `.auto`; as seconds it is in the year 5138.
+        #expect(try seconds.decode(#"{"user_id":"u","ts":100000000000,"amount":1,"merchant":"m"}"#, nowMillis: .max - 1).get().eventTimeMillis == 100_000_000_000_000)
+        #expect(try decoder.decode(#"{"user_id":"u","ts":100000000000,"amount":1,"merchant":"m"}"#, nowMillis: DecoderTestSupport.now).get().eventTimeMillis == 100_000_000_000)
+        let millis = try DecoderTestSupport.decoder(format: .epochMillis)
+        #expect(try millis.decode(#"{"user_id":"u","ts":1767225000,"amount":1,"merchant":"m"}"#, nowMillis: DecoderTestSupport.now).get().eventTimeMillis == 1_767_225_000)
+    }
+
+    @Test func entityFieldCanAlsoBeASchemaField() throws {
+        let configuration = EventDecoderConfiguration(
+            schema: EventSchema(fields: [.init(name: "user_id", type: .string), .init(name: "ts", type: .int)]),
+            entityField: "user_id", eventTimeField: "ts", timestampFormat: .epochMillis
+        )
+        let both = try EventDecoder(configuration: configuration)
+        let event = try both.decode(#"{"ts":1767225000000,"user_id":"u-5"}"#, nowMillis: DecoderTestSupport.now).get()
+        #expect(event.entityID == "u-5")
+        #expect(event.values == [.string("u-5"), .int(1_767_225_000_000)])
+    }
+
+    @Test func namesSharingLengthAndFirstAndLastByteAreTellApart() throws {
+        // "ab_x" and "a__x" defeat the (length, first, last) perfect hash: the fallback compares all names.
+        let configuration = EventDecoderConfiguration(
+            schema: EventSchema(fields: [.init(name: "ab_x", type: .int), .init(name: "a__x", type: .int)]),
+            entityField: "e", eventTimeField: "t", timestampFormat: .epochMillis
+        )
+        let decoder = try EventDecoder(configuration: configuration)
+        let event = try decoder.decode(#"{"e":"1","t":5,"a__x":2,"ab_x":1,"a_bx":3}"#, nowMillis: DecoderTestSupport.now).get()
+        #expect(event.values == [.int(1), .int(2)])
+    }
+
+    @Test func longNamesAndNamesSharingAPrefixMatchExactly() throws {
+        let configuration = EventDecoderConfiguration(
+            schema: EventSchema(fields: [
+                .init(name: "transaction_amount", type: .double),
+                .init(name: "merchant", type: .string, optional: true),
+                .init(name: "é", type: .string, optional: true),
+            ]),
+            entityField: "e", eventTimeField: "t", timestampFormat: .epochMillis
+        )
+        let decoder = try EventDecoder(configuration: configuration)
+        let payload = #"{"merchants":"no","transaction_amounts":9,"merchan":"no","transaction_amount":2.5,"e":"x","t":1,"merchant":"yes","é":"ok","é":"no"}"#
+        let event = try decoder.decode(payload, nowMillis: DecoderTestSupport.now).get()
+        #expect(event.values == [.double(2.5), .string("yes"), .string("ok")])
+        // A configured name as the very last key, with fewer than 8 bytes left in the payload.
+        let tail = try decoder.decode(#"{"transaction_amount":1,"t":1,"e":"z"}"#, nowMillis: DecoderTestSupport.now).get()
+        #expect(tail.entityID == "z")
+    }
+
+    @Test func schemasWiderThanSixtyFourFieldsTrackEveryField() throws {
+        let fields = (0..<70).map { EventSchema.Field(name: "f\($0)", type: .int, optional: $0 % 2 == 1) }
+        let decoder = try EventDecoder(configuration: EventDecoderConfiguration(
+            schema: EventSchema(fields: fields), entityField: "e", eventTimeField: "t", timestampFormat: .epochMillis
+        ))
+        let required = (0..<70).filter { $0 % 2 == 0 }.map { "\"f\($0)\":\($0)" }.joined(separator: ",")
+        let event = try decoder.decode("{\"e\":\"x\",\"t\":1,\(required),\"f69\":7}", nowMillis: DecoderTestSupport.now).get()
+        #expect(event.values[68] == .int(68) && event.values[69] == .int(7) && event.values[67] == .null)
+        let missing = (0..<68).filter { $0 % 2 == 0 }.map { "\"f\($0)\":\($0)" }.joined(separator: ",")
+        let error = decoder.decode("{\"e\":\"x\",\"t\":1,\(missing)}", nowMillis: DecoderTestSupport.now).decoderFailure
+        #expect(error?.reason == .missingField && error?.field == "f68")
+    }
+}
