@@ -59,6 +59,13 @@ let package = Package(
         ),
         .target(
             name: "SluiceFeatures",
+            swiftSettings: swiftSettings,
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
+        ),
+        .executableTarget(
+            name: "features-bench",
+            dependencies: ["SluiceFeatures"],
+            path: "Benchmarks/features-bench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
