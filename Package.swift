@@ -25,6 +25,30 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "SluicePostgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pg-bench",
+            dependencies: ["SluicePostgres"],
+            path: "Benchmarks/pg-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluicePostgresTests",
+            dependencies: ["SluicePostgres"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceKafka",
             dependencies: [
@@ -41,6 +65,9 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceKafka",
+                "SluicePostgres",
+                "SluiceFeatures",
+                "SluiceConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

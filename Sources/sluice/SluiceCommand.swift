@@ -7,6 +7,7 @@ struct SluiceCommand: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A streaming feature and inference worker: Kafka in, features in PostgreSQL, scores and drift alerts out.",
         subcommands: [
+            DemoCommand.self,
             DevClusterCommand.self,
             BenchCommand.self,
         ]

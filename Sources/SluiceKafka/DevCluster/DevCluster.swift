@@ -42,12 +42,13 @@ package final class DevCluster: Sendable {
     }
 
     /// Creates a topic with `partitions` partitions and `replicationFactor` replicas (≤ broker count).
+    /// An existing topic is left as it is.
     package func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
         guard partitions >= 1, replicationFactor >= 1, replicationFactor <= brokerCount else {
             throw KafkaError(code: .devCluster, message: "topic '\(name)': need partitions ≥ 1 and 1 ≤ replication factor ≤ \(brokerCount) brokers, got \(partitions) partitions and replication factor \(replicationFactor)")
         }
         let err = rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replicationFactor))
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
             throw KafkaError(code: .devCluster, err, context: "could not create topic '\(name)'")
         }
     }

@@ -1,0 +1,104 @@
+/// Parameter values for `$1, $2, ...`, encoded eagerly into one flat buffer in
+/// the binary format.
+///
+/// ```swift
+/// try await conn.query("SELECT $1::int8 + $2", [Int64(1), Int64(2)])
+/// var binds = PostgresBindings()
+/// try binds.append(ids)          // [Int64] → int8[]
+/// binds.appendNull(.text)
+/// ```
+/// `nil` in an array literal is an untyped NULL (the server infers its type).
+package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
+    var buffer = PostgresEncodingBuffer()
+    package private(set) var types: [PostgresDataType] = []
+    var offsets: [Int] = []
+    var lengths: [Int32] = []
+    /// First failure of an array-literal element; thrown when the statement runs.
+    var deferredError: PostgresError?
+
+    package init() {}
+
+    package init(arrayLiteral elements: (any PostgresEncodable)?...) {
+        for element in elements {
+            do {
+                if let element { try append(element) } else { appendNull() }
+            } catch {
+                if deferredError == nil { deferredError = Self.wrap(error, index: types.count) }
+                appendNull()
+            }
+        }
+    }
+
+    /// Number of parameters.
+    package var count: Int { types.count }
+
+    /// Appends a value, typed by its `postgresType`.
+    /// - Throws: `PostgresError` (`.encoding`) when the value cannot be encoded.
+    package mutating func append<T: PostgresEncodable>(_ value: T) throws {
+        let start = buffer.count
+        do {
+            try value.encode(into: &buffer)
+        } catch {
+            buffer.truncate(to: start)
+            throw Self.wrap(error, index: types.count)
+        }
+        let length = buffer.count - start
+        guard length <= Int(Int32.max) else {
+            buffer.truncate(to: start)
+            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1) of \(T.self) is \(length) bytes; at most \(Int32.max) fit")
+        }
+        types.append(T.postgresType)
+        offsets.append(start)
+        lengths.append(Int32(length))
+    }
+
+    /// Appends a value or a NULL typed as `T.postgresType`.
+    package mutating func append<T: PostgresEncodable>(_ value: T?) throws {
+        if let value { try append(value) } else { appendNull(T.postgresType) }
+    }
+
+    /// Appends SQL NULL of the given type (`.unspecified` lets the server infer it).
+    package mutating func appendNull(_ type: PostgresDataType = .unspecified) {
+        types.append(type)
+        offsets.append(buffer.count)
+        lengths.append(-1)
+    }
+
+    private static func wrap(_ error: any Error, index: Int) -> PostgresError {
+        if var error = error as? PostgresError {
+            error.message = "parameter $\(index + 1): " + error.message
+            return error
+        }
+        return PostgresError(code: .encoding, message: "parameter $\(index + 1): \(error)")
+    }
+
+    /// Calls `body` with libpq's parallel arrays (types, values, lengths, formats).
+    func withLibPQArrays<R>(
+        _ body: (
+            _ types: UnsafePointer<UInt32>?, _ values: UnsafePointer<UnsafePointer<CChar>?>?,
+            _ lengths: UnsafePointer<Int32>?, _ formats: UnsafePointer<Int32>?
+        ) throws -> R
+    ) throws -> R {
+        if let deferredError { throw deferredError }
+        let count = types.count
+        if count == 0 { return try body(nil, nil, nil, nil) }
+        let oids = types.map(\.rawValue)
+        let formats = [Int32](repeating: 1, count: count)
+        // libpq needs a non-NULL pointer for non-NULL values, even empty ones.
+        let empty: StaticString = ""
+        let emptyPointer = UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
+        return try buffer.withUnsafeReadableBytes { storage in
+            var values = [UnsafePointer<CChar>?](repeating: nil, count: count)
+            for index in 0..<count where lengths[index] >= 0 {
+                if lengths[index] == 0 {
+                    values[index] = emptyPointer
+                } else if let base = storage.baseAddress {
+                    values[index] = (base + offsets[index]).assumingMemoryBound(to: CChar.self)
+                }
+            }
+            return try values.withUnsafeBufferPointer { pointers in
+                try body(oids, pointers.baseAddress, lengths, formats)
+            }
+        }
+    }
+}
