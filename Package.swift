@@ -108,6 +108,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SluiceInference",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "models-bench",
+            dependencies: ["SluiceInference"],
+            path: "Benchmarks/models-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceInferenceTests",
+            dependencies: ["SluiceInference"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SluiceMonitoring",
             swiftSettings: swiftSettings
         ),
