@@ -61,6 +61,26 @@ let package = Package(
             name: "SluiceExport",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SluiceFeatureStore",
+            dependencies: [
+                "SluicePostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceWorker",
+            dependencies: [
+                "SluiceKafka",
+                "SluicePostgres",
+                "SluiceFeatures",
+                "SluiceFeatureStore",
+                "SluiceConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -68,6 +88,8 @@ let package = Package(
                 "SluicePostgres",
                 "SluiceFeatures",
                 "SluiceConfiguration",
+                "SluiceFeatureStore",
+                "SluiceWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,6 +171,11 @@ let package = Package(
             name: "SluiceExportTests",
             dependencies: ["SluiceExport"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceWorkerTests",
+            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,12 @@ struct SluiceCommand: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A streaming feature and inference worker: Kafka in, features in PostgreSQL, scores and drift alerts out.",
         subcommands: [
+            RunCommand.self,
+            MigrateCommand.self,
+            FeaturesCommand.self,
+            ConfigCommand.self,
             DemoCommand.self,
+            ProduceDemoCommand.self,
             DevClusterCommand.self,
             BenchCommand.self,
         ]

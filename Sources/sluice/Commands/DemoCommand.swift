@@ -62,7 +62,8 @@ struct DemoCommand: AsyncParsableCommand {
         print("demo: PostgreSQL \(PostgresConfiguration.redact(url)), Kafka \(brokers), topic \(topic) (\(partitions) partitions)")
 
         let started = Measure.now()
-        let produced = try await produceEvents(brokers: brokers, logger: logger)
+        let produced = try await DemoProducer(brokers: brokers, topic: topic, events: events, malformedFraction: malformedFraction)
+            .run(logger: logger)
         let produceSeconds = Measure.seconds(since: started)
         print("demo: produced \(produced) events (\(String(format: "%.1f", malformedFraction * 100))% malformed) in \(String(format: "%.2f", produceSeconds)) s")
 
@@ -91,32 +92,5 @@ struct DemoCommand: AsyncParsableCommand {
         print("demo: dead-lettered \(summary.deadLettered) to \(deadLetterTopic): " + summary.reasons.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         print("demo: demo_events holds \(rowCount) rows; stored offsets equal the high watermarks of all \(partitions) partitions")
         await database.close()
-    }
-
-    /// Produces `events` demo events keyed by entity id (malformed ones without a key).
-    private func produceEvents(brokers: String, logger: Logger) async throws -> Int {
-        var options = DemoEventGenerator.Options()
-        options.seed = UInt64.random(in: 0..<UInt64.max)
-        options.startMillis = Int64(Date().timeIntervalSince1970 * 1_000) - Int64(events) * options.stepMillis
-        options.malformedFraction = malformedFraction
-        options.oversizedPayloadBytes = 200_000
-        var generator = DemoEventGenerator(options: options)
-        let decoder = try EventDecoder(configuration: DemoEventGenerator.decoderConfiguration(maxPayloadBytes: 100_000))
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: brokers), logger: logger)
-        var buffer: [UInt8] = []
-        var event = DecodedEvent()
-        let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        for _ in 0..<events {
-            buffer.removeAll(keepingCapacity: true)
-            _ = generator.next(into: &buffer)
-            let error = buffer.withUnsafeBytes { decoder.decode($0, nowMillis: now, into: &event) }
-            let key = error == nil ? Array(event.entityID.utf8) : nil
-            try await producer.produce(KafkaProducerMessage(topic: topic, key: key, value: buffer))
-        }
-        try await producer.flush(timeoutMillis: 60_000)
-        let counts = producer.deliveryCounts
-        try await producer.close()
-        guard counts.failed == 0 else { throw ValidationError("\(counts.failed) demo events were not acknowledged by Kafka") }
-        return counts.delivered
     }
 }

@@ -1,0 +1,233 @@
+import Logging
+import SluicePostgres
+
+/// Where a partition's consumption resumes, and the ownership epoch this worker holds for it.
+package struct PartitionClaim: Sendable, Hashable {
+    package var topic: String
+    package var partition: Int32
+    /// The next offset to read; nil when nothing was committed yet.
+    package var nextOffset: Int64?
+    /// The largest event time seen in the partition (the lateness watermark's base); nil when none.
+    package var maxEventTimeMillis: Int64?
+    /// Bumped on every claim; writes carrying an older epoch are refused (fencing of zombie workers).
+    package var epoch: Int64
+}
+
+/// An entity's stored state as restored after a restart or a rebalance.
+package struct StoredEntity: Sendable {
+    package var entity: String
+    package var topic: String
+    package var partition: Int32
+    package var eventTimeMillis: Int64
+    package var state: [UInt8]
+    package var featureSet: String
+}
+
+/// Everything one micro-batch writes, committed in one transaction.
+package struct FeatureStoreBatch: Sendable {
+    package struct EntityWrite: Sendable {
+        package var entity: String
+        package var topic: String
+        package var partition: Int32
+        /// The entity's latest event time; the online features are its values as of then.
+        package var eventTimeMillis: Int64
+        package var featuresJSON: [UInt8]
+        package var state: [UInt8]
+
+        package init(entity: String, topic: String, partition: Int32, eventTimeMillis: Int64, featuresJSON: [UInt8], state: [UInt8]) {
+            self.entity = entity
+            self.topic = topic
+            self.partition = partition
+            self.eventTimeMillis = eventTimeMillis
+            self.featuresJSON = featuresJSON
+            self.state = state
+        }
+    }
+
+    package struct LogRow: Sendable {
+        package var topic: String
+        package var partition: Int32
+        package var offset: Int64
+        package var entity: String
+        package var eventID: String?
+        package var eventTimeMillis: Int64
+        package var featuresJSON: [UInt8]
+        package var predictionID: String
+
+        package init(topic: String, partition: Int32, offset: Int64, entity: String, eventID: String?, eventTimeMillis: Int64, featuresJSON: [UInt8], predictionID: String) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+            self.entity = entity
+            self.eventID = eventID
+            self.eventTimeMillis = eventTimeMillis
+            self.featuresJSON = featuresJSON
+            self.predictionID = predictionID
+        }
+    }
+
+    package struct OffsetWrite: Sendable {
+        package var topic: String
+        package var partition: Int32
+        package var nextOffset: Int64
+        package var maxEventTimeMillis: Int64?
+        package var epoch: Int64
+
+        package init(topic: String, partition: Int32, nextOffset: Int64, maxEventTimeMillis: Int64?, epoch: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.nextOffset = nextOffset
+            self.maxEventTimeMillis = maxEventTimeMillis
+            self.epoch = epoch
+        }
+    }
+
+    package var entities: [EntityWrite] = []
+    package var logRows: [LogRow] = []
+    package var offsets: [OffsetWrite] = []
+
+    package init() {}
+}
+
+/// The PostgreSQL feature store: online features and entity state per entity, the feature log (offline store),
+/// and consumer offsets with ownership epochs. `commit` writes a micro-batch's features, state, log rows and
+/// next offsets in one transaction, so the store always reflects a prefix of every partition.
+package final class FeatureStore: Sendable {
+    package let schema: String
+    package let group: String
+    private let s: String
+    private let connection: PostgresConnection
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - connection: the connection this store writes with (one writer per worker).
+    ///   - schema: the PostgreSQL schema holding the tables (a plain identifier).
+    ///   - group: the consumer group whose offsets this store keeps.
+    package init(connection: PostgresConnection, schema: String, group: String, logger: Logger) throws(FeatureStoreError) {
+        self.connection = connection
+        self.schema = schema
+        self.s = try Self.quotedIdentifier(schema)
+        self.group = group
+        self.logger = logger
+    }
+
+    /// `schema` as a quoted SQL identifier; only `[a-z_][a-z0-9_]*` is accepted, so no quoting tricks are possible.
+    package static func quotedIdentifier(_ schema: String) throws(FeatureStoreError) -> String {
+        let bytes = Array(schema.utf8)
+        let valid = !bytes.isEmpty && bytes.count <= 63 && bytes.enumerated().allSatisfy { index, byte in
+            (byte >= 97 && byte <= 122) || byte == 95 || (index > 0 && byte >= 48 && byte <= 57)
+        }
+        guard valid else {
+            throw FeatureStoreError(code: .invalidSchema, message: "schema name '\(schema)' is not a plain identifier: expected lower-case letters, digits and '_', starting with a letter or '_'")
+        }
+        return "\"\(schema)\""
+    }
+
+    /// Takes ownership of `partitions` for this worker: bumps each partition's epoch and returns where to resume.
+    package func claim(_ partitions: [(topic: String, partition: Int32)], owner: String) async throws -> [PartitionClaim] {
+        if partitions.isEmpty { return [] }
+        let rows = try await connection.query("""
+            INSERT INTO \(s).consumer_offsets (consumer_group, topic, partition, owner, epoch)
+            SELECT $1, t, p, $4, 1 FROM unnest($2::text[], $3::int4[]) AS u(t, p)
+            ON CONFLICT (consumer_group, topic, partition)
+            DO UPDATE SET epoch = consumer_offsets.epoch + 1, owner = excluded.owner, updated_at = now()
+            RETURNING topic, partition, next_offset, max_event_time, epoch
+            """, [group, partitions.map(\.topic), partitions.map(\.partition), owner])
+        return try rows.map { row in
+            PartitionClaim(topic: try row.decode(String.self, column: 0), partition: try row.decode(Int32.self, column: 1),
+                           nextOffset: try row.decode(Int64?.self, column: 2),
+                           maxEventTimeMillis: try row.decode(PostgresTimestamp?.self, column: 3).map { $0.microsecondsSinceUnixEpoch / 1_000 },
+                           epoch: try row.decode(Int64.self, column: 4))
+        }
+    }
+
+    /// The stored states of `entities` (those that have one).
+    package func loadStates(_ entities: [String]) async throws -> [StoredEntity] {
+        if entities.isEmpty { return [] }
+        let rows = try await connection.query("""
+            SELECT entity, source_topic, source_partition, event_time, state, feature_set
+            FROM \(s).entities WHERE entity = ANY($1::text[])
+            """, [entities], retryIdempotent: true)
+        return try rows.map { row in
+            StoredEntity(entity: try row.decode(String.self, column: 0), topic: try row.decode(String.self, column: 1),
+                         partition: try row.decode(Int32.self, column: 2),
+                         eventTimeMillis: try row.decode(PostgresTimestamp.self, column: 3).microsecondsSinceUnixEpoch / 1_000,
+                         state: try row.decode([UInt8].self, column: 4), featureSet: try row.decode(String.self, column: 5))
+        }
+    }
+
+    /// Writes a micro-batch in one transaction: first the next offsets (refused with `.fenced` when another
+    /// worker has claimed one of the partitions since), then entity rows, then the feature log.
+    package func commit(_ batch: FeatureStoreBatch, featureSet: String) async throws {
+        let s = self.s
+        let group = self.group
+        try await connection.transaction { connection in
+            if !batch.offsets.isEmpty {
+                let offsets = batch.offsets
+                let updated = try await connection.execute("""
+                    UPDATE \(s).consumer_offsets AS o
+                    SET next_offset = u.next, max_event_time = COALESCE(u.max_time, o.max_event_time), updated_at = now()
+                    FROM unnest($2::text[], $3::int4[], $4::int8[], $5::timestamptz[], $6::int8[]) AS u(t, p, next, max_time, epoch)
+                    WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.epoch = u.epoch
+                    """, [group, offsets.map(\.topic), offsets.map(\.partition), offsets.map(\.nextOffset),
+                          offsets.map { $0.maxEventTimeMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) } },
+                          offsets.map(\.epoch)])
+                if updated != offsets.count {
+                    throw FeatureStoreError(code: .fenced, message: "\(offsets.count - updated) of \(offsets.count) partitions in this micro-batch were claimed by another worker; its writes were refused")
+                }
+            }
+            if !batch.entities.isEmpty {
+                let entities = batch.entities
+                try await connection.execute("""
+                    INSERT INTO \(s).entities AS e (entity, source_topic, source_partition, event_time, features, state, feature_set, updated_at)
+                    SELECT en, t, p, et, f, st, $7, now()
+                    FROM unnest($1::text[], $2::text[], $3::int4[], $4::timestamptz[], $5::jsonb[], $6::bytea[]) AS u(en, t, p, et, f, st)
+                    ON CONFLICT (entity) DO UPDATE SET
+                        source_topic = excluded.source_topic, source_partition = excluded.source_partition,
+                        state = excluded.state, feature_set = excluded.feature_set, updated_at = excluded.updated_at,
+                        features = CASE WHEN excluded.event_time >= e.event_time THEN excluded.features ELSE e.features END,
+                        event_time = GREATEST(e.event_time, excluded.event_time)
+                    """, [entities.map(\.entity), entities.map(\.topic), entities.map(\.partition),
+                          entities.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0.eventTimeMillis) },
+                          entities.map { PostgresJSONB(bytes: $0.featuresJSON) }, entities.map { PostgresBytea($0.state) }, featureSet])
+            }
+            if !batch.logRows.isEmpty {
+                let rows = batch.logRows
+                try await connection.copyInBinary("""
+                    COPY \(s).feature_log (source_topic, source_partition, source_offset, entity, event_id, event_time, features, prediction_id)
+                    FROM STDIN (FORMAT binary)
+                    """) { encoder in
+                    for row in rows {
+                        try encoder.beginRow(fieldCount: 8)
+                        try encoder.write(row.topic)
+                        encoder.write(row.partition)
+                        encoder.write(row.offset)
+                        try encoder.write(row.entity)
+                        try encoder.write(row.eventID)
+                        try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
+                        try encoder.write(PostgresJSONB(bytes: row.featuresJSON))
+                        try encoder.write(row.predictionID)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The latest online features of an entity: its event time and the features as a JSON object.
+    package func online(entity: String) async throws -> (eventTimeMillis: Int64, featuresJSON: String)? {
+        let rows = try await connection.query("SELECT event_time, features FROM \(s).entities WHERE entity = $1", [entity], retryIdempotent: true)
+        guard let row = rows.first else { return nil }
+        return (try row.decode(PostgresTimestamp.self, column: 0).microsecondsSinceUnixEpoch / 1_000, try row.decode(PostgresJSONB.self, column: 1).text)
+    }
+
+    /// The features of an entity as of a point in time, from the feature log: the last event at or before `millis`.
+    package func features(entity: String, asOfMillis millis: Int64) async throws -> (eventTimeMillis: Int64, featuresJSON: String)? {
+        let rows = try await connection.query("""
+            SELECT event_time, features FROM \(s).feature_log
+            WHERE entity = $1 AND event_time <= $2
+            ORDER BY event_time DESC, source_offset DESC LIMIT 1
+            """, [entity, PostgresTimestamp(millisecondsSinceUnixEpoch: millis)], retryIdempotent: true)
+        guard let row = rows.first else { return nil }
+        return (try row.decode(PostgresTimestamp.self, column: 0).microsecondsSinceUnixEpoch / 1_000, try row.decode(PostgresJSONB.self, column: 1).text)
+    }
+}

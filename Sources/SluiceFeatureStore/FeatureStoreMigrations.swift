@@ -1,0 +1,85 @@
+import SluicePostgres
+
+/// The feature store's versioned schema. Each migration runs once, in order, in its own transaction, under an
+/// advisory lock so that workers starting together do not race.
+package enum FeatureStoreMigrations {
+    package struct Migration: Sendable {
+        package var version: Int
+        package var description: String
+        package var statements: @Sendable (_ schema: String) -> [String]
+    }
+
+    package static let all: [Migration] = [
+        Migration(version: 1, description: "entities, feature log, consumer offsets") { s in [
+            """
+            CREATE TABLE \(s).entities (
+                entity text PRIMARY KEY,
+                source_topic text NOT NULL,
+                source_partition int NOT NULL,
+                event_time timestamptz NOT NULL,
+                features jsonb NOT NULL,
+                state bytea NOT NULL,
+                feature_set text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now())
+            """,
+            "CREATE INDEX entities_source ON \(s).entities (source_topic, source_partition)",
+            """
+            CREATE TABLE \(s).feature_log (
+                source_topic text NOT NULL,
+                source_partition int NOT NULL,
+                source_offset bigint NOT NULL,
+                entity text NOT NULL,
+                event_id text,
+                event_time timestamptz NOT NULL,
+                features jsonb NOT NULL,
+                prediction_id text NOT NULL,
+                logged_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (source_topic, source_partition, source_offset, event_time)
+            ) PARTITION BY RANGE (event_time)
+            """,
+            "CREATE TABLE \(s).feature_log_default PARTITION OF \(s).feature_log DEFAULT",
+            "CREATE INDEX feature_log_entity_time ON \(s).feature_log (entity, event_time)",
+            """
+            CREATE TABLE \(s).consumer_offsets (
+                consumer_group text NOT NULL,
+                topic text NOT NULL,
+                partition int NOT NULL,
+                next_offset bigint,
+                max_event_time timestamptz,
+                owner text,
+                epoch bigint NOT NULL DEFAULT 0,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (consumer_group, topic, partition))
+            """,
+        ] },
+    ]
+
+    /// Applies every migration the database does not have yet; returns the versions applied.
+    @discardableResult
+    package static func migrate(_ connection: PostgresConnection, schema: String) async throws -> [Int] {
+        let s = try FeatureStore.quotedIdentifier(schema)
+        return try await connection.transaction { connection in
+            // One migrator at a time per schema (transaction-scoped advisory lock).
+            try await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ["sluice.migrate." + schema])
+            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \(s)")
+            try await connection.execute("""
+                CREATE TABLE IF NOT EXISTS \(s).schema_migrations (
+                    version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """)
+            let applied = Set(try await connection.query("SELECT version FROM \(s).schema_migrations").map { try $0.decode(Int32.self, column: 0) }.map(Int.init))
+            if let newest = applied.max(), newest > (all.map(\.version).max() ?? 0) {
+                throw FeatureStoreError(code: .schemaTooNew, message: "schema \(schema) is at version \(newest) but this sluice knows up to \(all.map(\.version).max() ?? 0); upgrade sluice")
+            }
+            var done: [Int] = []
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.statements(s) {
+                    try await connection.execute(statement)
+                }
+                try await connection.execute("INSERT INTO \(s).schema_migrations (version, description) VALUES ($1, $2)",
+                                             [Int32(migration.version), migration.description])
+                done.append(migration.version)
+            }
+            return done
+        }
+    }
+}

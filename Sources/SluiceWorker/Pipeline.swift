@@ -1,0 +1,186 @@
+import Foundation
+import SluiceConfiguration
+import Logging
+import SluiceFeatureStore
+import SluiceFeatures
+import SluiceKafka
+
+/// The worker's in-memory side: decoding, lateness, entity state and the pending micro-batch. Used from the
+/// worker's single consumer loop, so it needs no locking; partitions are processed in offset order.
+struct Pipeline {
+    struct CachedEntity {
+        var state: EntityState
+        var partition: KafkaTopicPartition
+    }
+
+    struct PartitionState {
+        var epoch: Int64
+        var tracker: LatenessTracker
+    }
+
+    /// What the next flush writes.
+    struct Pending {
+        var batch = FeatureStoreBatch()
+        var deadLetters: [KafkaProducerMessage] = []
+        var reasons: [String: Int] = [:]
+        var dirtyEntities: [String] = []
+        var dirtySet: Set<String> = []
+        var nextOffsets: [KafkaTopicPartition: Int64] = [:]
+        var count = 0
+    }
+
+    let setup: WorkerSetup
+    let logger: Logger
+    private let decoder: EventDecoder
+    private var entities: [String: CachedEntity] = [:]
+    private var partitions: [KafkaTopicPartition: PartitionState] = [:]
+    private var pending = Pending()
+    private var pendingSince: UInt64 = 0
+    private var output: [FieldValue] = []
+    private var json = JSONOutputWriter()
+    private var decoded: [(index: Int, event: DecodedEvent)] = []
+
+    init(setup: WorkerSetup, logger: Logger) {
+        self.setup = setup
+        self.logger = logger
+        // The configuration was validated, so the decoder accepts it.
+        self.decoder = try! EventDecoder(configuration: setup.decoderConfiguration)
+    }
+
+    var pendingCount: Int { pending.count }
+
+    var pendingAgeMillis: Int64 {
+        pending.count == 0 ? 0 : Int64((DispatchTime.now().uptimeNanoseconds - pendingSince) / 1_000_000)
+    }
+
+    /// Takes ownership of a partition: its epoch and its lateness watermark; its entities reload from the store.
+    mutating func assign(_ partition: KafkaTopicPartition, epoch: Int64, maxEventTimeMillis: Int64?) {
+        partitions[partition] = PartitionState(epoch: epoch, tracker: LatenessTracker(maxEventTimeMillis: maxEventTimeMillis ?? .min))
+        entities = entities.filter { $0.value.partition != partition }
+    }
+
+    /// Forgets partitions and their cached entities (another worker owns them now).
+    mutating func revoke(_ revoked: [KafkaTopicPartition]) {
+        let set = Set(revoked)
+        for partition in set { partitions[partition] = nil }
+        entities = entities.filter { !set.contains($0.value.partition) }
+    }
+
+    /// Decodes, validates and featurizes a batch into the pending micro-batch. Entity states missing from the
+    /// cache are loaded from the store in one query first.
+    mutating func process(_ batch: KafkaMessageBatch, store: FeatureStore) async throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        if pending.count == 0 { pendingSince = DispatchTime.now().uptimeNanoseconds }
+        decoded.removeAll(keepingCapacity: true)
+        var misses: [String: KafkaTopicPartition] = [:]
+        var event = DecodedEvent()
+        for index in batch.indices {
+            let message = batch[index]
+            let tp = message.topicPartition
+            guard partitions[tp] != nil else { continue }
+            pending.count += 1
+            pending.nextOffsets[tp] = message.offset + 1
+            if let error = message.withUnsafeValue({ decoder.decode($0, nowMillis: now, into: &event) }) {
+                deadLetter(message, reason: error.reason.rawValue, description: error.description)
+                continue
+            }
+            if entities[event.entityID] == nil, misses[event.entityID] == nil { misses[event.entityID] = tp }
+            decoded.append((index, event))
+        }
+        if !misses.isEmpty { try await restore(misses, store: store) }
+
+        let lateness = setup.allowedLatenessMillis
+        for (index, event) in decoded {
+            let message = batch[index]
+            let tp = message.topicPartition
+            if partitions[tp]!.tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: lateness) {
+                let watermark = partitions[tp]!.tracker.watermark(allowedLatenessMillis: lateness)
+                deadLetter(message, reason: "late", description: "late: event time \(formatRFC3339(millis: event.eventTimeMillis)) is before the watermark \(formatRFC3339(millis: watermark)) of \(tp) (allowed lateness \(lateness) ms)")
+                continue
+            }
+            partitions[tp]!.tracker.observe(event.eventTimeMillis)
+            let engine = setup.engine
+            engine.apply(event, to: &entities[event.entityID, default: CachedEntity(state: engine.makeState(), partition: tp)].state, output: &output)
+            entities[event.entityID]!.partition = tp
+            if pending.dirtySet.insert(event.entityID).inserted { pending.dirtyEntities.append(event.entityID) }
+            pending.batch.logRows.append(FeatureStoreBatch.LogRow(
+                topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
+                eventTimeMillis: event.eventTimeMillis, featuresJSON: featuresJSON(output), predictionID: "\(tp.topic)/\(tp.partition)/\(message.offset)"))
+        }
+    }
+
+    /// Hands over the pending micro-batch, with each partition's next offset, watermark base and epoch.
+    mutating func takePending() -> Pending {
+        var taken = pending
+        pending = Pending()
+        for (tp, next) in taken.nextOffsets.sorted(by: { $0.key < $1.key }) {
+            guard let state = partitions[tp] else { continue }
+            let max = state.tracker.maxEventTimeMillis
+            taken.batch.offsets.append(FeatureStoreBatch.OffsetWrite(
+                topic: tp.topic, partition: tp.partition, nextOffset: next,
+                maxEventTimeMillis: max == .min ? nil : max, epoch: state.epoch))
+        }
+        return taken
+    }
+
+    /// The rows for the entities a micro-batch touched: state (old tiles evicted) and the features as of each
+    /// entity's latest event.
+    mutating func entityWrites(for dirty: [String]) -> [FeatureStoreBatch.EntityWrite] {
+        var writes: [FeatureStoreBatch.EntityWrite] = []
+        writes.reserveCapacity(dirty.count)
+        let lateness = setup.allowedLatenessMillis
+        for entity in dirty {
+            guard let cached = entities[entity], let partition = partitions[cached.partition] else { continue }
+            entities[entity]!.state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
+            let state = entities[entity]!.state
+            setup.engine.values(of: state, asOf: state.latestEventTimeMillis, output: &output)
+            var bytes: [UInt8] = []
+            state.serialize(into: &bytes)
+            writes.append(FeatureStoreBatch.EntityWrite(
+                entity: entity, topic: cached.partition.topic, partition: cached.partition.partition,
+                eventTimeMillis: state.latestEventTimeMillis, featuresJSON: featuresJSON(output), state: bytes))
+        }
+        return writes
+    }
+
+    private mutating func restore(_ misses: [String: KafkaTopicPartition], store: FeatureStore) async throws {
+        let stored = try await store.loadStates(Array(misses.keys))
+        let engine = setup.engine
+        for row in stored {
+            guard let partition = misses[row.entity] else { continue }
+            if row.featureSet != setup.featureSet {
+                logger.warning("stored state was written for a different feature set; the entity starts afresh",
+                               metadata: ["entity": "\(row.entity)"])
+                continue
+            }
+            do {
+                let state = try EntityState(deserializing: row.state[...], engine: engine)
+                entities[row.entity] = CachedEntity(state: state, partition: partition)
+            } catch {
+                logger.error("stored entity state is unreadable; the entity starts afresh", metadata: ["entity": "\(row.entity)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private mutating func featuresJSON(_ values: [FieldValue]) -> [UInt8] {
+        json.reset()
+        json.beginObject()
+        for (name, value) in zip(setup.featureNames, values) {
+            json.key(name)
+            json.value(value)
+        }
+        json.endObject()
+        return json.bytes
+    }
+
+    private mutating func deadLetter(_ message: KafkaMessage, reason: String, description: String) {
+        pending.reasons[reason, default: 0] += 1
+        pending.deadLetters.append(KafkaProducerMessage(
+            topic: setup.deadLetterTopic(for: message.topic), key: message.key.map(Array.init), value: Array(message.value),
+            headers: [KafkaHeader(name: "sluice.error", text: description),
+                      KafkaHeader(name: "sluice.error.reason", text: reason),
+                      KafkaHeader(name: "sluice.source.topic", text: message.topic),
+                      KafkaHeader(name: "sluice.source.partition", text: String(message.partition)),
+                      KafkaHeader(name: "sluice.source.offset", text: String(message.offset))]))
+    }
+}

@@ -1,0 +1,105 @@
+import SluiceConfiguration
+import SluiceFeatures
+import SluiceKafka
+
+/// Turns the validated configuration into the pipeline's parts: the event decoder, the feature engine and the
+/// Kafka client settings.
+package struct WorkerSetup: Sendable {
+    package let config: SluiceConfig
+    package let decoderConfiguration: EventDecoderConfiguration
+    package let engine: FeatureEngine
+    package let featureNames: [String]
+
+    /// - Throws: `WorkerError` naming the feature or field the engine refuses.
+    package init(config: SluiceConfig) throws {
+        self.config = config
+        let schema = EventSchema(fields: config.source.fields.map { field in
+            EventSchema.Field(name: field.name, type: FieldType(rawValue: field.type.rawValue) ?? .string, optional: field.isOptional)
+        })
+        let format: EventDecoderConfiguration.TimestampFormat
+        switch config.source.eventTimeFormat {
+        case .auto: format = .auto
+        case .rfc3339: format = .rfc3339
+        case .epochMilliseconds: format = .epochMillis
+        case .epochSeconds: format = .epochSeconds
+        }
+        self.decoderConfiguration = EventDecoderConfiguration(
+            schema: schema, entityField: config.source.entity, eventTimeField: config.source.eventTime,
+            timestampFormat: format, eventIDField: config.source.eventID, maxPayloadBytes: config.source.maxPayloadBytes,
+            maxFutureSkewMillis: Self.millis(config.source.maxFutureSkew))
+        let specs = try config.features.map { declaration -> FeatureSpec in
+            switch declaration.kind {
+            case .value(let field):
+                return FeatureSpec(name: declaration.name, kind: .value(field))
+            case .aggregate(let function, let of, let window, let tile):
+                guard let kind = AggregateKind(rawValue: function.rawValue) else {
+                    throw WorkerError(message: "feature '\(declaration.name)': aggregate '\(function.rawValue)' is not supported by the feature engine")
+                }
+                let featureWindow: FeatureWindow
+                if let window {
+                    featureWindow = tile.map { .sliding(durationMillis: window, tileMillis: $0) } ?? .sliding(durationMillis: window)
+                } else {
+                    featureWindow = .lifetime
+                }
+                return FeatureSpec(name: declaration.name, kind: .aggregate(kind, of: of, window: featureWindow))
+            }
+        }
+        do {
+            self.engine = try FeatureEngine(specs: specs, schema: schema)
+        } catch {
+            throw WorkerError(message: "features: \(error)")
+        }
+        self.featureNames = specs.map(\.name)
+    }
+
+    /// The dead-letter topic of an input topic.
+    package func deadLetterTopic(for topic: String) -> String {
+        config.deadLetter.topic ?? topic + config.deadLetter.topicSuffix
+    }
+
+    /// The engine's feature-set fingerprint as stored with each entity's state.
+    package var featureSet: String { String(engine.fingerprint, radix: 16) }
+
+    package var allowedLatenessMillis: Int64 { Self.millis(config.source.allowedLateness) }
+    package var maxIntervalMillis: Int64 { Self.millis(config.flush.maxInterval) }
+
+    package var consumerConfiguration: KafkaConsumerConfiguration {
+        let kafka = config.kafka
+        var c = KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: kafka.group)
+        c.clientID = kafka.clientID
+        c.sessionTimeoutMillis = Int(Self.millis(kafka.consumer.sessionTimeout))
+        c.heartbeatIntervalMillis = max(100, c.sessionTimeoutMillis / 10)
+        c.maxPollIntervalMillis = Int(Self.millis(kafka.consumer.maxPollInterval))
+        c.assignmentStrategy = KafkaConsumerConfiguration.AssignmentStrategy(rawValue: kafka.consumer.assignmentStrategy.rawValue) ?? .range
+        c.pollBatchSize = kafka.consumer.pollBatchSize
+        c.bufferedBatches = kafka.consumer.bufferedBatches
+        c.properties = Dictionary(kafka.properties.entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        return c
+    }
+
+    package var producerConfiguration: KafkaProducerConfiguration {
+        let kafka = config.kafka
+        var p = KafkaProducerConfiguration(bootstrapServers: kafka.brokers)
+        p.clientID = kafka.clientID
+        p.idempotence = kafka.producer.idempotence
+        p.lingerMillis = Int(Self.millis(kafka.producer.linger))
+        p.batchBytes = kafka.producer.batchBytes
+        p.compression = KafkaProducerConfiguration.Compression(rawValue: kafka.producer.compression.rawValue) ?? .none
+        p.messageTimeoutMillis = Int(Self.millis(kafka.producer.messageTimeout))
+        p.maxMessageBytes = kafka.producer.maxMessageBytes
+        p.properties = Dictionary(kafka.properties.entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        return p
+    }
+
+    static func millis(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// A worker set-up or run-time failure, in words a person can act on.
+package struct WorkerError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package init(message: String) { self.message = message }
+    package var description: String { message }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import SluiceConfiguration
+import Foundation
+import Logging
+import SluiceFeatureStore
+import SluicePostgres
+import SluiceWorker
+
+/// `sluice run`: the worker.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the worker: consume events, compute features, commit them with the offsets to PostgreSQL.",
+        discussion: "SIGTERM or SIGINT stops consumption, commits what was processed and exits 0."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        CommandLogging.bootstrap(level: config.logLevel)
+        let logger = CommandLogging.logger("sluice.worker")
+        let setup: WorkerSetup
+        do {
+            setup = try WorkerSetup(config: config)
+        } catch {
+            FileHandle.standardError.write(Data("invalid configuration \(options.path): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let connection = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
+        let applied = try await FeatureStoreMigrations.migrate(connection, schema: config.postgres.schema)
+        if !applied.isEmpty { logger.info("applied schema migrations", metadata: ["versions": "\(applied)"]) }
+        let worker = try Worker(setup: setup, connection: connection, logger: logger)
+        let signals = Task {
+            let signal = await Signals.waitForTermination()
+            logger.info("stopping", metadata: ["signal": "\(signal)"])
+            await worker.stop()
+        }
+        defer { signals.cancel() }
+        logger.info("worker started", metadata: ["topics": "\(config.source.topics)", "group": "\(config.kafka.group)",
+                                                 "features": "\(setup.featureNames.count)"])
+        try await worker.run()
+        await connection.close()
+        let counts = worker.counts
+        logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import SluicePostgres
+import SluiceWorker
+import Testing
+
+/// Runs `sluice run` as a separate process and kills it with SIGKILL at random instants while events flow.
+@Suite("Worker crash recovery", .serialized, .timeLimit(.minutes(8)))
+struct CrashRecoveryTests {
+    static var sluiceBinary: String {
+        if let path = ProcessInfo.processInfo.environment["SLUICE_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/sluice").path
+    }
+
+    static func startWorker(configPath: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sluiceBinary)
+        process.arguments = ["run", "--config", configPath]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLUICE_") }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func killNineAtRandomInstantsLosesNothingAndCountsNothingTwice() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.sluiceBinary), "build sluice first (swift build)")
+        let environment = try await WorkerEnvironment(partitions: 4)
+        defer { Task { try? await environment.dropSchema() } }
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-crash-\(environment.id).yaml").path
+        try environment.yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let observer = try await environment.connect()
+        var generator = SystemRandomNumberGenerator()
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        try await environment.produce(3_000, seed: 21, startMillis: start)
+
+        var kills = 0
+        for round in 0..<4 {
+            let worker = try Self.startWorker(configPath: configPath)
+            let before = try await environment.storedOffsets(observer).values.reduce(0, +)
+            // More events arrive while this worker runs.
+            let producing = Task { try await environment.produce(1_500, seed: 100 + UInt64(round), startMillis: start + Int64(round + 1) * 200_000) }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await environment.storedOffsets(observer).values.reduce(0, +) <= before, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            // A random instant while it is processing.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &generator)))
+            kill(worker.processIdentifier, SIGKILL)
+            worker.waitUntilExit()
+            #expect(worker.terminationReason == .uncaughtSignal)
+            kills += 1
+            try await producing.value
+        }
+
+        // The last worker finishes the stream and stops gracefully.
+        let last = try Self.startWorker(configPath: configPath)
+        try await environment.waitUntilCaughtUp(observer)
+        kill(last.processIdentifier, SIGTERM)
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0, "SIGTERM exits 0")
+        #expect(kills == 4)
+
+        let setup = try WorkerSetup(config: try environment.config())
+        let reference = try await ReferenceRun.compute(environment, setup: setup)
+        let stored = try await environment.storedFeatures(observer)
+        #expect(stored.count == reference.features.count)
+        var mismatches = 0
+        for (entity, expected) in reference.features where stored[entity] != expected {
+            mismatches += 1
+            if mismatches <= 3 { Issue.record("entity \(entity): stored \(String(describing: stored[entity])), expected \(expected)") }
+        }
+        #expect(mismatches == 0)
+        let logRows = try await observer.query("SELECT source_partition, source_offset FROM \(environment.schema).feature_log")
+        let logged = try logRows.map { "\(try $0.decode(Int32.self, column: 0))/\(try $0.decode(Int64.self, column: 1))" }
+        #expect(logged.count == reference.processed, "no duplicate log rows after \(kills) kills")
+        #expect(Set(logged) == reference.processedOffsets, "no lost log rows")
+        await observer.close()
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import Logging
+import SluiceConfiguration
+import SluiceFeatureStore
+import SluiceFeatures
+import SluiceKafka
+import SluicePostgres
+import SluiceWorker
+import Testing
+
+/// One isolated worker environment per test: its own topic, dead-letter topic, consumer group and PostgreSQL
+/// schema, on the PostgreSQL and Kafka dev cluster that `scripts/test` starts.
+struct WorkerEnvironment {
+    let id: String
+    let topic: String
+    let partitions: Int
+    let group: String
+    let schema: String
+    let brokers: String
+    let postgresURL: String
+    let controlPort: UInt16?
+
+    static let logger: Logger = {
+        var logger = Logger(label: "sluice.tests.worker")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    init(partitions: Int = 4) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let id = UUID().uuidString.prefix(8).lowercased()
+        self.id = String(id)
+        self.topic = "events-\(id)"
+        self.partitions = partitions
+        self.group = "worker-\(id)"
+        self.schema = "t_\(id)"
+        guard let url = environment["SLUICE_TEST_POSTGRES_URL"] else {
+            throw WorkerError(message: "SLUICE_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+        }
+        self.postgresURL = url
+        if let brokers = environment["SLUICE_TEST_KAFKA_BROKERS"] {
+            self.brokers = brokers
+            self.controlPort = environment["SLUICE_TEST_KAFKA_CONTROL_PORT"].flatMap(UInt16.init)
+        } else {
+            let cluster = try Self.sharedCluster.get()
+            self.brokers = cluster.bootstrapServers
+            self.controlPort = nil
+        }
+        try await createTopic(topic, partitions: partitions)
+        try await createTopic(topic + ".dlq", partitions: 1)
+    }
+
+    private static let sharedCluster = Result { try DevCluster(brokers: 1, logger: logger) }
+
+    private func createTopic(_ name: String, partitions: Int) async throws {
+        if let controlPort {
+            try await DevClusterControl(port: controlPort).createTopic(name, partitions: partitions)
+        } else {
+            try Self.sharedCluster.get().createTopic(name, partitions: partitions)
+        }
+    }
+
+    /// The worker configuration: the example config's source and features, pointed at this environment.
+    var yaml: String {
+        """
+        kafka:
+          brokers: "\(brokers)"
+          group: \(group)
+          consumer: {session_timeout: 6s, poll_batch_size: 500}
+        postgres:
+          url: "\(postgresURL)"
+          schema: \(schema)
+        source:
+          topics: [\(topic)]
+          entity: user_id
+          event_time: ts
+          event_id: event_id
+          allowed_lateness: 1s
+          max_payload_bytes: 100KiB
+          fields: {amount: double, merchant: string, country: string, channel: string?, card_present: bool?}
+        features:
+          - {name: amount, value: amount}
+          - {name: txn_count_1h, aggregate: count, window: 1h}
+          - {name: txn_count_24h, aggregate: count, window: 24h}
+          - {name: amount_sum_1h, aggregate: sum, of: amount, window: 1h}
+          - {name: amount_mean_24h, aggregate: mean, of: amount, window: 24h}
+          - {name: amount_max_24h, aggregate: max, of: amount, window: 24h}
+          - {name: amount_std_7d, aggregate: stddev, of: amount, window: 7d}
+          - {name: merchants_7d, aggregate: approx_distinct, of: merchant, window: 7d}
+          - {name: last_country, aggregate: last, of: country}
+          - {name: secs_since_last, aggregate: time_since_last}
+        flush: {max_events: 2000, max_interval: 200ms}
+        logging: {level: error}
+        """
+    }
+
+    func config() throws -> SluiceConfig {
+        try SluiceConfig.load(yamlText: yaml, environment: [:]).config
+    }
+
+    /// Produces demo events keyed by entity; about 1 in 200 is malformed or late.
+    func produce(_ count: Int, seed: UInt64, startMillis: Int64, entities: Int = 2_000) async throws {
+        var options = DemoEventGenerator.Options()
+        options.seed = seed
+        options.entityCount = entities
+        options.startMillis = startMillis
+        options.stepMillis = 50
+        options.jitterMillis = 400
+        options.malformedFraction = 0.005
+        options.oversizedPayloadBytes = 150_000
+        options.lateByMillis = 60_000
+        var generator = DemoEventGenerator(options: options)
+        let decoder = try EventDecoder(configuration: DemoEventGenerator.decoderConfiguration(maxPayloadBytes: 100 * 1_024))
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: brokers), logger: Self.logger)
+        var messages: [KafkaProducerMessage] = []
+        var buffer: [UInt8] = []
+        var event = DecodedEvent()
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        for _ in 0..<count {
+            buffer.removeAll(keepingCapacity: true)
+            _ = generator.next(into: &buffer)
+            let error = buffer.withUnsafeBytes { decoder.decode($0, nowMillis: now, into: &event) }
+            messages.append(KafkaProducerMessage(topic: topic, key: error == nil ? Array(event.entityID.utf8) : Array("bad".utf8), value: buffer))
+        }
+        _ = try await producer.sendBatch(messages)
+        try await producer.close()
+    }
+
+    /// Sum of the partitions' high watermarks.
+    func highWatermarks() async throws -> [Int32: Int64] {
+        let admin = try KafkaAdmin(bootstrapServers: brokers, logger: Self.logger)
+        var result: [Int32: Int64] = [:]
+        for partition in 0..<partitions {
+            result[Int32(partition)] = try await admin.watermarks(KafkaTopicPartition(topic: topic, partition: Int32(partition))).high
+        }
+        return result
+    }
+
+    func connect() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(url: postgresURL, logger: Self.logger)
+    }
+
+    /// The next offsets stored in PostgreSQL per partition (empty before the schema exists).
+    func storedOffsets(_ connection: PostgresConnection) async throws -> [Int32: Int64] {
+        let exists = try await connection.query("SELECT to_regclass($1) IS NOT NULL", ["\(schema).consumer_offsets"]).first!.decode(Bool.self, column: 0)
+        guard exists else { return [:] }
+        let rows = try await connection.query("SELECT partition, next_offset FROM \(schema).consumer_offsets WHERE consumer_group = $1 AND topic = $2", [group, topic])
+        var result: [Int32: Int64] = [:]
+        for row in rows { result[try row.decode(Int32.self, column: 0)] = try row.decode(Int64?.self, column: 1) ?? 0 }
+        return result
+    }
+
+    /// Waits until PostgreSQL's stored offsets reach the topic's high watermarks.
+    func waitUntilCaughtUp(_ connection: PostgresConnection, timeout: Duration = .seconds(120)) async throws {
+        let target = try await highWatermarks()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let stored = try await storedOffsets(connection)
+            if target.allSatisfy({ (stored[$0.key] ?? 0) >= $0.value }) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the worker did not catch up with \(target) within \(timeout): stored \(try await storedOffsets(connection))")
+        throw CancellationError()
+    }
+
+    /// Online features per entity as stored.
+    func storedFeatures(_ connection: PostgresConnection) async throws -> [String: [String: FieldValue]] {
+        let rows = try await connection.query("SELECT entity, features FROM \(schema).entities")
+        var result: [String: [String: FieldValue]] = [:]
+        for row in rows {
+            let json = try row.decode(PostgresJSONB.self, column: 1)
+            result[try row.decode(String.self, column: 0)] = try Self.parseFeatures(json.bytes)
+        }
+        return result
+    }
+
+    /// Parses a features object with JSONDecoder (correctly rounded, unlike JSONSerialization on Linux).
+    static func parseFeatures(_ bytes: [UInt8]) throws -> [String: FieldValue] {
+        try JSONDecoder().decode([String: JSONFeature].self, from: Data(bytes)).mapValues(\.value)
+    }
+
+    func dropSchema() async throws {
+        let connection = try await connect()
+        try await connection.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
+        await connection.close()
+    }
+}
+
+/// The features every entity must end with, computed straight from the topic: each partition's events in
+/// offset order through the same decoder, lateness rule and feature engine, without Kafka groups, micro-batches,
+/// PostgreSQL or restarts.
+struct ReferenceRun {
+    var features: [String: [String: FieldValue]] = [:]
+    var processed = 0
+    var deadLettered = 0
+    var processedOffsets: Set<String> = []
+
+    static func compute(_ environment: WorkerEnvironment, setup: WorkerSetup) async throws -> ReferenceRun {
+        let target = try await environment.highWatermarks()
+        let total = Int(target.values.reduce(0, +))
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: environment.brokers, groupID: "reference-\(environment.id)"), logger: WorkerEnvironment.logger)
+        try consumer.subscribe(topics: [environment.topic])
+        var messages: [KafkaMessage] = []
+        for await event in consumer.events {
+            switch event {
+            case .messages(let batch): messages += batch
+            case .partitionsAssigned(let assignment): assignment.start()
+            case .partitionsRevoked(let revocation): revocation.done()
+            case .error: break
+            }
+            if messages.count >= total { break }
+        }
+        await consumer.close()
+
+        var run = ReferenceRun()
+        let decoder = try EventDecoder(configuration: setup.decoderConfiguration)
+        let engine = setup.engine
+        var states: [String: EntityState] = [:]
+        var output: [FieldValue] = []
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        let lateness = setup.allowedLatenessMillis
+        for partition in 0..<Int32(environment.partitions) {
+            var tracker = LatenessTracker()
+            var event = DecodedEvent()
+            for message in messages.filter({ $0.partition == partition }).sorted(by: { $0.offset < $1.offset }) {
+                if message.withUnsafeValue({ decoder.decode($0, nowMillis: now, into: &event) }) != nil
+                    || tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: lateness) {
+                    run.deadLettered += 1
+                    continue
+                }
+                tracker.observe(event.eventTimeMillis)
+                engine.apply(event, to: &states[event.entityID, default: engine.makeState()], output: &output)
+                run.processed += 1
+                run.processedOffsets.insert("\(partition)/\(message.offset)")
+            }
+        }
+        for (entity, state) in states {
+            engine.values(of: state, asOf: state.latestEventTimeMillis, output: &output)
+            var values: [String: FieldValue] = [:]
+            for (name, value) in zip(setup.featureNames, output) {
+                switch value {
+                case .int(let v): values[name] = .double(Double(v))
+                case .bool(let v): values[name] = .double(v ? 1 : 0)
+                default: values[name] = value
+                }
+            }
+            run.features[entity] = values
+        }
+        return run
+    }
+}
+
+/// A feature value as JSON: a number, a string or null.
+struct JSONFeature: Decodable {
+    var value: FieldValue
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            value = .null
+        } else if let number = try? container.decode(Double.self) {
+            value = .double(number)
+        } else {
+            value = .string(try container.decode(String.self))
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import SluiceFeatureStore
+import SluiceFeatures
+import SluiceKafka
+import SluicePostgres
+import SluiceWorker
+import Testing
+
+@Suite("Worker end to end", .serialized, .timeLimit(.minutes(8)))
+struct WorkerTests {
+    @Test func featureStoreEqualsTheReferenceAndEveryEventIsWrittenOrDeadLetteredOnce() async throws {
+        let environment = try await WorkerEnvironment(partitions: 4)
+        defer { Task { try? await environment.dropSchema() } }
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        try await environment.produce(6_000, seed: 11, startMillis: start)
+
+        let config = try environment.config()
+        let setup = try WorkerSetup(config: config)
+        let connection = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let worker = try Worker(setup: setup, connection: connection, logger: WorkerEnvironment.logger)
+        let running = Task { try await worker.run() }
+        let observer = try await environment.connect()
+        try await environment.waitUntilCaughtUp(observer)
+        await worker.stop()
+        try await running.value
+
+        let reference = try await ReferenceRun.compute(environment, setup: setup)
+        #expect(reference.deadLettered > 10, "the stream holds malformed and late events")
+        let stored = try await environment.storedFeatures(observer)
+        #expect(stored.count == reference.features.count)
+        for (entity, expected) in reference.features {
+            #expect(stored[entity] == expected, "features of \(entity)")
+        }
+
+        let logRows = try await observer.query("SELECT source_partition, source_offset FROM \(environment.schema).feature_log")
+        let logged = try logRows.map { "\(try $0.decode(Int32.self, column: 0))/\(try $0.decode(Int64.self, column: 1))" }
+        #expect(logged.count == reference.processed, "one log row per processed event")
+        #expect(Set(logged) == reference.processedOffsets)
+
+        let counts = worker.counts
+        #expect(counts.processed == reference.processed)
+        #expect(counts.deadLettered.values.reduce(0, +) == reference.deadLettered)
+        #expect(counts.deadLettered["late"] ?? 0 > 0, "late events are dead-lettered with reason late")
+
+        // The dead-letter topic holds every bad event with its reason and source coordinates.
+        let dlq = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: environment.brokers, groupID: "dlq-\(environment.id)"), logger: WorkerEnvironment.logger)
+        try dlq.subscribe(topics: [environment.topic + ".dlq"])
+        var letters: [KafkaMessage] = []
+        for await event in dlq.events {
+            switch event {
+            case .messages(let batch): letters += batch
+            case .partitionsAssigned(let assignment): assignment.start()
+            case .partitionsRevoked(let revocation): revocation.done()
+            case .error: break
+            }
+            if letters.count >= reference.deadLettered { break }
+        }
+        await dlq.close()
+        #expect(letters.count == reference.deadLettered)
+        for letter in letters {
+            let headers = Dictionary(letter.headers.map { ($0.name, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
+            #expect(headers["sluice.source.topic"] == environment.topic)
+            #expect(headers["sluice.error.reason"].map { EventDecodeError.Reason(rawValue: $0) != nil } == true)
+            #expect(headers["sluice.error"]?.isEmpty == false)
+            #expect(headers["sluice.source.offset"].flatMap(Int64.init) != nil)
+        }
+        await connection.close()
+        await observer.close()
+    }
+}
