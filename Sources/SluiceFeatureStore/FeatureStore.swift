@@ -1,5 +1,6 @@
 import Logging
 import SluicePostgres
+import Synchronization
 
 /// Where a partition's consumption resumes, and the ownership epoch this worker holds for it.
 package struct PartitionClaim: Sendable, Hashable {
@@ -98,6 +99,8 @@ package final class FeatureStore: Sendable {
     private let s: String
     private let connection: PostgresConnection
     private let logger: Logger
+    /// Days (since the Unix epoch) whose feature-log partition exists.
+    private let partitionDays = Mutex<Set<Int64>>([])
 
     /// - Parameters:
     ///   - connection: the connection this store writes with (one writer per worker).
@@ -159,6 +162,7 @@ package final class FeatureStore: Sendable {
     /// Writes a micro-batch in one transaction: first the next offsets (refused with `.fenced` when another
     /// worker has claimed one of the partitions since), then entity rows, then the feature log.
     package func commit(_ batch: FeatureStoreBatch, featureSet: String) async throws {
+        try await ensureLogPartitions(for: batch.logRows)
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in
@@ -211,6 +215,74 @@ package final class FeatureStore: Sendable {
                 }
             }
         }
+    }
+
+    /// Creates the day partitions of the feature log that `rows` need, outside the micro-batch's transaction
+    /// (DDL locks the parent briefly, once a day). Rows of a day whose partition could not be created land in
+    /// the default partition, so nothing is lost.
+    private func ensureLogPartitions(for rows: [FeatureStoreBatch.LogRow]) async throws {
+        let millisPerDay: Int64 = 86_400_000
+        let known = partitionDays.withLock { $0 }
+        var needed = Set<Int64>()
+        for row in rows {
+            let day = row.eventTimeMillis >= 0 ? row.eventTimeMillis / millisPerDay : (row.eventTimeMillis - millisPerDay + 1) / millisPerDay
+            if !known.contains(day) { needed.insert(day) }
+        }
+        for day in needed.sorted() {
+            let name = "feature_log_d\(day)"
+            do {
+                let exists = try await connection.query("SELECT to_regclass($1) IS NOT NULL", ["\(schema).\(name)"]).first?.decode(Bool.self, column: 0) ?? false
+                if !exists {
+                    // The bounds are timestamps we format ourselves from an integer day; no user text reaches DDL.
+                    try await connection.execute("""
+                        CREATE TABLE IF NOT EXISTS \(s).\(name) PARTITION OF \(s).feature_log
+                        FOR VALUES FROM ('\(Self.civilDate(day: day)) 00:00:00+00') TO ('\(Self.civilDate(day: day + 1)) 00:00:00+00')
+                        """)
+                }
+                _ = partitionDays.withLock { $0.insert(day) }
+            } catch let error as PostgresError where error.code == .server {
+                logger.warning("could not create a feature-log partition; its rows go to the default partition",
+                               metadata: ["partition": "\(name)", "error": "\(error)"])
+                _ = partitionDays.withLock { $0.insert(day) }
+            }
+        }
+    }
+
+    /// The proleptic Gregorian date `YYYY-MM-DD` of a day counted from 1970-01-01.
+    package static func civilDate(day: Int64) -> String {
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let dayOfMonth = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(abs(value))
+            return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(dayOfMonth, 2))"
+    }
+
+    /// Drops the feature-log partitions of days that ended before `millis` (retention); returns their names.
+    package func dropLogPartitions(before millis: Int64) async throws -> [String] {
+        let rows = try await connection.query("""
+            SELECT c.relname FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+            JOIN pg_namespace n ON n.oid = p.relnamespace
+            WHERE n.nspname = $1 AND p.relname = 'feature_log' AND c.relkind = 'r' AND c.relname LIKE 'feature\\_log\\_d%'
+            """, [schema])
+        var dropped: [String] = []
+        for row in rows {
+            let name = try row.decode(String.self, column: 0)
+            guard let day = Int64(name.dropFirst("feature_log_d".count)), (day + 1) * 86_400_000 <= millis else { continue }
+            try await connection.execute("DROP TABLE \(s).\(name)")
+            _ = partitionDays.withLock { $0.remove(day) }
+            dropped.append(name)
+        }
+        return dropped.sorted()
     }
 
     /// The latest online features of an entity: its event time and the features as a JSON object.

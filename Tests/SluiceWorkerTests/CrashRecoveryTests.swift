@@ -78,4 +78,60 @@ struct CrashRecoveryTests {
         #expect(Set(logged) == reference.processedOffsets, "no lost log rows")
         await observer.close()
     }
+
+    @Test func twoWorkersInOneGroupWithOneKilledAndRestartedGiveTheSameStore() async throws {
+        let environment = try await WorkerEnvironment(partitions: 4)
+        defer { Task { try? await environment.dropSchema() } }
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-pair-\(environment.id).yaml").path
+        try environment.yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let observer = try await environment.connect()
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        try await environment.produce(3_000, seed: 31, startMillis: start)
+
+        let steady = try Self.startWorker(configPath: configPath)
+        var victim = try Self.startWorker(configPath: configPath)
+        // Both members own partitions once each of them has claimed (epoch ≥ 1) and the claims are spread.
+        try await waitForOwners(observer, environment: environment, count: 2)
+        let producing = Task { try await environment.produce(3_000, seed: 32, startMillis: start + 400_000) }
+        let before = try await environment.storedOffsets(observer).values.reduce(0, +)
+        while try await environment.storedOffsets(observer).values.reduce(0, +) <= before {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        victim = try Self.startWorker(configPath: configPath)
+        try await producing.value
+        try await environment.waitUntilCaughtUp(observer)
+        for worker in [steady, victim] {
+            kill(worker.processIdentifier, SIGTERM)
+            worker.waitUntilExit()
+            #expect(worker.terminationStatus == 0)
+        }
+
+        let reference = try await ReferenceRun.compute(environment, setup: try WorkerSetup(config: try environment.config()))
+        let stored = try await environment.storedFeatures(observer)
+        #expect(stored.count == reference.features.count)
+        #expect(reference.features.filter { stored[$0.key] != $0.value }.isEmpty, "every entity equals the reference")
+        let logged = try await observer.query("SELECT count(*), count(DISTINCT (source_partition, source_offset)) FROM \(environment.schema).feature_log").first!
+        #expect(try logged.decode(Int64.self, column: 0) == Int64(reference.processed))
+        #expect(try logged.decode(Int64.self, column: 1) == Int64(reference.processed))
+        await observer.close()
+    }
+
+    /// Waits until the partitions' claims name `count` different owners.
+    private func waitForOwners(_ connection: PostgresConnection, environment: WorkerEnvironment, count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let exists = try await connection.query("SELECT to_regclass($1) IS NOT NULL", ["\(environment.schema).consumer_offsets"]).first!.decode(Bool.self, column: 0)
+            if exists {
+                let owners = try await connection.query("SELECT count(DISTINCT owner) FROM \(environment.schema).consumer_offsets WHERE consumer_group = $1", [environment.group])
+                    .first!.decode(Int64.self, column: 0)
+                if owners >= count { return }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the partitions were not claimed by \(count) workers within 60 s")
+        throw CancellationError()
+    }
 }

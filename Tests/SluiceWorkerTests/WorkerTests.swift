@@ -58,6 +58,8 @@ struct WorkerTests {
         }
         await dlq.close()
         #expect(letters.count == reference.deadLettered)
+        let reasons = Set(letters.compactMap { letter in letter.headers.first { $0.name == "sluice.error.reason" }?.value.map { String(decoding: $0, as: UTF8.self) } })
+        #expect(reasons == Set(EventDecodeError.Reason.allCases.map(\.rawValue)), "every dead-letter reason is produced by a real malformed event")
         for letter in letters {
             let headers = Dictionary(letter.headers.map { ($0.name, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
             #expect(headers["sluice.source.topic"] == environment.topic)

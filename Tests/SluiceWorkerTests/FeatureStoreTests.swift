@@ -1,0 +1,116 @@
+import Foundation
+import SluiceFeatureStore
+import SluicePostgres
+import Testing
+
+@Suite("Feature store", .timeLimit(.minutes(3)))
+struct FeatureStoreTests {
+    /// A migrated schema of its own for one test.
+    struct Scratch {
+        let schema = "fs_\(UUID().uuidString.prefix(8).lowercased())"
+        let connection: PostgresConnection
+        let store: FeatureStore
+
+        init() async throws {
+            guard let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"] else {
+                throw FeatureStoreError(code: .invalidSchema, message: "SLUICE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
+            }
+            connection = try await PostgresConnection.connect(url: url, logger: WorkerEnvironment.logger)
+            try await FeatureStoreMigrations.migrate(connection, schema: schema)
+            store = try FeatureStore(connection: connection, schema: schema, group: "g", logger: WorkerEnvironment.logger)
+        }
+
+        func drop() async throws {
+            try await connection.execute("DROP SCHEMA \(schema) CASCADE")
+            await connection.close()
+        }
+    }
+
+    static let day: Int64 = 86_400_000
+
+    static func row(_ offset: Int64, entity: String, millis: Int64, json: String) -> FeatureStoreBatch.LogRow {
+        FeatureStoreBatch.LogRow(topic: "t", partition: 0, offset: offset, entity: entity, eventID: nil, eventTimeMillis: millis,
+                                 featuresJSON: Array(json.utf8), predictionID: "t/0/\(offset)")
+    }
+
+    @Test func civilDatesMatchTheGregorianCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        for day: Int64 in [-100_000, -1, 0, 59, 365, 10_957, 11_016, 20_415, 2_932_896] {
+            let date = Date(timeIntervalSince1970: Double(day) * 86_400)
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            let expected = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+            #expect(FeatureStore.civilDate(day: day) == expected, "day \(day)")
+        }
+    }
+
+    @Test func logRowsLandInDayPartitionsAndOldDaysCanBeDropped() async throws {
+        let scratch = try await Scratch()
+        let base: Int64 = 20_000 * Self.day
+        var batch = FeatureStoreBatch()
+        batch.logRows = [Self.row(0, entity: "a", millis: base + 5, json: "{}"), Self.row(1, entity: "a", millis: base + Self.day + 5, json: "{}"),
+                         Self.row(2, entity: "b", millis: base + 2 * Self.day + 5, json: "{}")]
+        try await scratch.store.commit(batch, featureSet: "f")
+        let inDefault = try await scratch.connection.query("SELECT count(*) FROM \(scratch.schema).feature_log_default").first!.decode(Int64.self, column: 0)
+        #expect(inDefault == 0)
+        let partitions = try await scratch.connection.query("""
+            SELECT c.relname, (SELECT count(*) FROM pg_inherits) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname <> 'feature_log_default' ORDER BY 1
+            """, [scratch.schema]).map { try $0.decode(String.self, column: 0) }
+        #expect(partitions == ["feature_log_d20000", "feature_log_d20001", "feature_log_d20002"])
+        let dropped = try await scratch.store.dropLogPartitions(before: base + 2 * Self.day)
+        #expect(dropped == ["feature_log_d20000", "feature_log_d20001"])
+        let left = try await scratch.connection.query("SELECT count(*) FROM \(scratch.schema).feature_log").first!.decode(Int64.self, column: 0)
+        #expect(left == 1)
+        try await scratch.drop()
+    }
+
+    @Test func anOlderEventNeverOverwritesNewerOnlineFeaturesButStateAlwaysMoves() async throws {
+        let scratch = try await Scratch()
+        var newer = FeatureStoreBatch()
+        newer.entities = [.init(entity: "e'; DROP TABLE x; --", topic: "t", partition: 0, eventTimeMillis: 2_000, featuresJSON: Array(#"{"v":2}"#.utf8), state: [2])]
+        try await scratch.store.commit(newer, featureSet: "f")
+        var older = FeatureStoreBatch()
+        older.entities = [.init(entity: "e'; DROP TABLE x; --", topic: "t", partition: 0, eventTimeMillis: 1_000, featuresJSON: Array(#"{"v":1}"#.utf8), state: [1])]
+        try await scratch.store.commit(older, featureSet: "f")
+        let online = try #require(try await scratch.store.online(entity: "e'; DROP TABLE x; --"))
+        #expect(online.eventTimeMillis == 2_000)
+        #expect(online.featuresJSON == #"{"v": 2}"#)
+        let states = try await scratch.store.loadStates(["e'; DROP TABLE x; --"])
+        #expect(states.map(\.state) == [[1]])
+        try await scratch.drop()
+    }
+
+    @Test func aWorkerWhosePartitionWasClaimedByAnotherIsFenced() async throws {
+        let scratch = try await Scratch()
+        let first = try await scratch.store.claim([("t", 0)], owner: "first")
+        let second = try await scratch.store.claim([("t", 0)], owner: "second")
+        #expect(second[0].epoch == first[0].epoch + 1)
+        var stale = FeatureStoreBatch()
+        stale.offsets = [.init(topic: "t", partition: 0, nextOffset: 10, maxEventTimeMillis: 5, epoch: first[0].epoch)]
+        stale.logRows = [Self.row(9, entity: "z", millis: 5, json: "{}")]
+        let error = await #expect(throws: FeatureStoreError.self) { try await scratch.store.commit(stale, featureSet: "f") }
+        #expect(error?.code == .fenced)
+        let logged = try await scratch.connection.query("SELECT count(*) FROM \(scratch.schema).feature_log").first!.decode(Int64.self, column: 0)
+        #expect(logged == 0, "a fenced micro-batch writes nothing")
+
+        var current = stale
+        current.offsets[0].epoch = second[0].epoch
+        try await scratch.store.commit(current, featureSet: "f")
+        let resumed = try await scratch.store.claim([("t", 0)], owner: "third")
+        #expect(resumed[0].nextOffset == 10 && resumed[0].maxEventTimeMillis == 5)
+        try await scratch.drop()
+    }
+
+    @Test func pointInTimeReadsReturnTheFeaturesAsOfThatTime() async throws {
+        let scratch = try await Scratch()
+        var batch = FeatureStoreBatch()
+        batch.logRows = [Self.row(0, entity: "u", millis: 1_000, json: #"{"n":1}"#), Self.row(1, entity: "u", millis: 3_000, json: #"{"n":2}"#),
+                         Self.row(2, entity: "w", millis: 2_000, json: #"{"n":9}"#)]
+        try await scratch.store.commit(batch, featureSet: "f")
+        #expect(try await scratch.store.features(entity: "u", asOfMillis: 999) == nil)
+        #expect(try await scratch.store.features(entity: "u", asOfMillis: 2_999)?.featuresJSON == #"{"n": 1}"#)
+        #expect(try await scratch.store.features(entity: "u", asOfMillis: 3_000)?.featuresJSON == #"{"n": 2}"#)
+        try await scratch.drop()
+    }
+}
