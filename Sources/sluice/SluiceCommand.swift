@@ -11,7 +11,6 @@ struct SluiceCommand: AsyncParsableCommand {
             MigrateCommand.self,
             FeaturesCommand.self,
             ConfigCommand.self,
-            DemoCommand.self,
             ProduceDemoCommand.self,
             DevClusterCommand.self,
             BenchCommand.self,

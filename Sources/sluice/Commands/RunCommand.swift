@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(help: "Stop gracefully once no event has arrived for this many seconds after the first one (demos and scripts).")
+    var exitAfterIdle: Double?
+
     func run() async throws {
         let config = try options.load()
         CommandLogging.bootstrap(level: config.logLevel)
@@ -37,11 +40,31 @@ struct RunCommand: AsyncParsableCommand {
             await worker.stop()
         }
         defer { signals.cancel() }
+        let idle = Task {
+            guard let exitAfterIdle else { return }
+            var last = (consumed: 0, at: ContinuousClock.now)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                let consumed = worker.counts.consumed
+                if consumed != last.consumed {
+                    last = (consumed, ContinuousClock.now)
+                } else if consumed > 0, ContinuousClock.now - last.at >= .seconds(exitAfterIdle) {
+                    logger.info("idle; stopping", metadata: ["seconds": "\(exitAfterIdle)"])
+                    await worker.stop()
+                    return
+                }
+            }
+        }
+        defer { idle.cancel() }
         logger.info("worker started", metadata: ["topics": "\(config.source.topics)", "group": "\(config.kafka.group)",
                                                  "features": "\(setup.featureNames.count)"])
         try await worker.run()
         await connection.close()
         let counts = worker.counts
         logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
+        if exitAfterIdle != nil {
+            let reasons = counts.deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print("run: consumed \(counts.consumed) events, wrote \(counts.processed) to the feature store in \(counts.microBatches) transactions, dead-lettered \(counts.deadLettered.values.reduce(0, +))\(reasons.isEmpty ? "" : " (\(reasons))")")
+        }
     }
 }

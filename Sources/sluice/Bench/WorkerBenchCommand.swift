@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SluiceConfiguration
+import SluiceFeatureStore
+import SluiceKafka
+import SluicePostgres
+import SluiceWorker
+
+/// `sluice bench worker`: end-to-end events/s of the worker — Kafka → decode → 10 features → PostgreSQL
+/// (entity upserts, feature-log COPY, offsets in one transaction per micro-batch) — on a backlog of demo events.
+struct WorkerBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "End-to-end events/s of the worker into PostgreSQL (10 features, Zipf entities), with CPU and peak RSS."
+    )
+
+    @Option(help: "Events in the backlog.")
+    var events: Int = 300_000
+
+    @Option(help: "Distinct entities (Zipf s=1.1).")
+    var entities: Int = 100_000
+
+    @Option(help: "Partitions of the bench topic (the dev cluster keeps ~5 MiB per partition).")
+    var partitions: Int = 16
+
+    @Option(help: "Events per micro-batch (flush.max_events).")
+    var batch: Int = 5_000
+
+    @Option(help: "PostgreSQL URL (default: $SLUICE_POSTGRES_URL).")
+    var postgresURL: String?
+
+    @Option(help: "Use this Kafka cluster instead of an in-process dev cluster.")
+    var bootstrapServers: String?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        CommandLogging.bootstrap(level: .error)
+        let logger = CommandLogging.logger("sluice.bench.worker")
+        guard let url = postgresURL ?? ProcessInfo.processInfo.environment["SLUICE_POSTGRES_URL"] else {
+            throw ValidationError("no PostgreSQL URL: pass --postgres-url or set SLUICE_POSTGRES_URL (scripts/dev-postgres start)")
+        }
+        var cluster: DevCluster? = nil
+        let brokers: String
+        if let bootstrapServers { brokers = bootstrapServers } else {
+            let dev = try DevCluster(brokers: 1, logger: logger)
+            cluster = dev
+            brokers = dev.bootstrapServers
+        }
+        let id = UUID().uuidString.prefix(8).lowercased()
+        let topic = "bench-\(id)"
+        if let cluster {
+            try cluster.createTopic(topic, partitions: partitions)
+            try cluster.createTopic(topic + ".dlq", partitions: 1)
+        } else {
+            try await KafkaAdmin(bootstrapServers: brokers, logger: logger).createTopics([KafkaNewTopic(name: topic, partitions: partitions), KafkaNewTopic(name: topic + ".dlq", partitions: 1)])
+        }
+        var producer = DemoProducer(brokers: brokers, topic: topic, events: events, malformedFraction: 0)
+        producer.entities = entities
+        producer.seed = 1
+        let produced = try await producer.run(logger: logger)
+
+        let schema = "bench_\(id)"
+        let yaml = """
+            kafka: {brokers: "\(brokers)", group: bench-\(id), consumer: {poll_batch_size: 2000, buffered_batches: 4}}
+            postgres: {url: "\(url)", schema: \(schema)}
+            source:
+              topics: [\(topic)]
+              entity: user_id
+              event_time: ts
+              event_id: event_id
+              allowed_lateness: 5m
+              fields: {amount: double, merchant: string, country: string, channel: string?, card_present: bool?}
+            features:
+              - {name: amount, value: amount}
+              - {name: txn_count_1h, aggregate: count, window: 1h}
+              - {name: txn_count_24h, aggregate: count, window: 24h}
+              - {name: amount_sum_1h, aggregate: sum, of: amount, window: 1h}
+              - {name: amount_mean_24h, aggregate: mean, of: amount, window: 24h}
+              - {name: amount_max_24h, aggregate: max, of: amount, window: 24h}
+              - {name: amount_std_7d, aggregate: stddev, of: amount, window: 7d}
+              - {name: merchants_7d, aggregate: approx_distinct, of: merchant, window: 7d}
+              - {name: last_country, aggregate: last, of: country}
+              - {name: secs_since_last, aggregate: time_since_last}
+            flush: {max_events: \(batch), max_interval: 500ms}
+            logging: {level: error}
+            """
+        let config = try SluiceConfig.load(yamlText: yaml, environment: [:]).config
+        let connection = try await PostgresConnection.connect(url: url, logger: logger)
+        try await FeatureStoreMigrations.migrate(connection, schema: schema)
+        let observer = try await PostgresConnection.connect(url: url, logger: logger)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, logger: logger)
+        let cpuBefore = Measure.cpuSeconds()
+        let running = Task { try await worker.run() }
+
+        // Sustained rate: from the first committed micro-batch to the last.
+        var firstCommit: (time: UInt64, events: Int64)? = nil
+        var done: UInt64 = 0
+        while true {
+            let stored = try await observer.query("SELECT coalesce(sum(next_offset), 0)::int8 FROM \(schema).consumer_offsets").first!.decode(Int64.self, column: 0)
+            if stored > 0, firstCommit == nil { firstCommit = (Measure.now(), stored) }
+            if stored >= Int64(produced) { done = Measure.now(); break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let cpu = Measure.cpuSeconds() - cpuBefore
+        await worker.stop()
+        try await running.value
+        let first = firstCommit!
+        let seconds = Double(done - first.time) / 1e9
+        let result = WorkerBenchResult(
+            events: produced, entities: entities, partitions: partitions, microBatch: batch,
+            eventsPerSecond: Double(Int64(produced) - first.events) / seconds,
+            cpuSecondsPerMillion: cpu / Double(produced) * 1e6, peakRSSBytes: Measure.peakRSSBytes())
+        try await observer.execute("DROP SCHEMA \(schema) CASCADE")
+        await observer.close()
+        await connection.close()
+        withExtendedLifetime(cluster) {}
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print("""
+                worker bench: \(produced) events, \(entities) entities (Zipf 1.1), \(partitions) partitions, micro-batch \(batch), 10 features
+                  sustained      \(String(format: "%.0f", result.eventsPerSecond)) events/s into PostgreSQL (first commit → caught up)
+                  worker CPU     \(String(format: "%.2f", result.cpuSecondsPerMillion)) s per million events (this process; PostgreSQL not included)
+                  peak RSS       \(result.peakRSSBytes / 1_048_576) MiB (includes the in-process dev cluster and producer)
+                """)
+        }
+    }
+}
+
+struct WorkerBenchResult: Codable {
+    var events: Int
+    var entities: Int
+    var partitions: Int
+    var microBatch: Int
+    var eventsPerSecond: Double
+    var cpuSecondsPerMillion: Double
+    var peakRSSBytes: Int
+}
