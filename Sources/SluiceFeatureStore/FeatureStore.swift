@@ -98,16 +98,21 @@ package final class FeatureStore: Sendable {
     package let group: String
     private let s: String
     private let connection: PostgresConnection
+    /// Reads (state restore, online and point-in-time reads) use their own connection so they never queue
+    /// behind a micro-batch transaction.
+    private let reader: PostgresConnection
     private let logger: Logger
     /// Days (since the Unix epoch) whose feature-log partition exists.
     private let partitionDays = Mutex<Set<Int64>>([])
 
     /// - Parameters:
     ///   - connection: the connection this store writes with (one writer per worker).
+    ///   - reader: the connection for reads; the writer when nil.
     ///   - schema: the PostgreSQL schema holding the tables (a plain identifier).
     ///   - group: the consumer group whose offsets this store keeps.
-    package init(connection: PostgresConnection, schema: String, group: String, logger: Logger) throws(FeatureStoreError) {
+    package init(connection: PostgresConnection, reader: PostgresConnection? = nil, schema: String, group: String, logger: Logger) throws(FeatureStoreError) {
         self.connection = connection
+        self.reader = reader ?? connection
         self.schema = schema
         self.s = try Self.quotedIdentifier(schema)
         self.group = group
@@ -147,7 +152,7 @@ package final class FeatureStore: Sendable {
     /// The stored states of `entities` (those that have one).
     package func loadStates(_ entities: [String]) async throws -> [StoredEntity] {
         if entities.isEmpty { return [] }
-        let rows = try await connection.query("""
+        let rows = try await reader.query("""
             SELECT entity, source_topic, source_partition, event_time, state, feature_set
             FROM \(s).entities WHERE entity = ANY($1::text[])
             """, [entities], retryIdempotent: true)
@@ -184,8 +189,8 @@ package final class FeatureStore: Sendable {
                 let entities = batch.entities
                 try await connection.execute("""
                     INSERT INTO \(s).entities AS e (entity, source_topic, source_partition, event_time, features, state, feature_set, updated_at)
-                    SELECT en, t, p, et, f, st, $7, now()
-                    FROM unnest($1::text[], $2::text[], $3::int4[], $4::timestamptz[], $5::jsonb[], $6::bytea[]) AS u(en, t, p, et, f, st)
+                    SELECT en, t, p, et, f::json, st, $7, now()
+                    FROM unnest($1::text[], $2::text[], $3::int4[], $4::timestamptz[], $5::text[], $6::bytea[]) AS u(en, t, p, et, f, st)
                     ON CONFLICT (entity) DO UPDATE SET
                         source_topic = excluded.source_topic, source_partition = excluded.source_partition,
                         state = excluded.state, feature_set = excluded.feature_set, updated_at = excluded.updated_at,
@@ -193,7 +198,7 @@ package final class FeatureStore: Sendable {
                         event_time = GREATEST(e.event_time, excluded.event_time)
                     """, [entities.map(\.entity), entities.map(\.topic), entities.map(\.partition),
                           entities.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0.eventTimeMillis) },
-                          entities.map { PostgresJSONB(bytes: $0.featuresJSON) }, entities.map { PostgresBytea($0.state) }, featureSet])
+                          entities.map { String(decoding: $0.featuresJSON, as: UTF8.self) }, entities.map { PostgresBytea($0.state) }, featureSet])
             }
             if !batch.logRows.isEmpty {
                 let rows = batch.logRows
@@ -209,7 +214,8 @@ package final class FeatureStore: Sendable {
                         try encoder.write(row.entity)
                         try encoder.write(row.eventID)
                         try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
-                        try encoder.write(PostgresJSONB(bytes: row.featuresJSON))
+                        // json's binary form is its UTF-8 text.
+                        try encoder.write(row.featuresJSON)
                         try encoder.write(row.predictionID)
                     }
                 }
@@ -287,19 +293,19 @@ package final class FeatureStore: Sendable {
 
     /// The latest online features of an entity: its event time and the features as a JSON object.
     package func online(entity: String) async throws -> (eventTimeMillis: Int64, featuresJSON: String)? {
-        let rows = try await connection.query("SELECT event_time, features FROM \(s).entities WHERE entity = $1", [entity], retryIdempotent: true)
+        let rows = try await reader.query("SELECT event_time, features::text FROM \(s).entities WHERE entity = $1", [entity], retryIdempotent: true)
         guard let row = rows.first else { return nil }
-        return (try row.decode(PostgresTimestamp.self, column: 0).microsecondsSinceUnixEpoch / 1_000, try row.decode(PostgresJSONB.self, column: 1).text)
+        return (try row.decode(PostgresTimestamp.self, column: 0).microsecondsSinceUnixEpoch / 1_000, try row.decode(String.self, column: 1))
     }
 
     /// The features of an entity as of a point in time, from the feature log: the last event at or before `millis`.
     package func features(entity: String, asOfMillis millis: Int64) async throws -> (eventTimeMillis: Int64, featuresJSON: String)? {
-        let rows = try await connection.query("""
-            SELECT event_time, features FROM \(s).feature_log
+        let rows = try await reader.query("""
+            SELECT event_time, features::text FROM \(s).feature_log
             WHERE entity = $1 AND event_time <= $2
             ORDER BY event_time DESC, source_offset DESC LIMIT 1
             """, [entity, PostgresTimestamp(millisecondsSinceUnixEpoch: millis)], retryIdempotent: true)
         guard let row = rows.first else { return nil }
-        return (try row.decode(PostgresTimestamp.self, column: 0).microsecondsSinceUnixEpoch / 1_000, try row.decode(PostgresJSONB.self, column: 1).text)
+        return (try row.decode(PostgresTimestamp.self, column: 0).microsecondsSinceUnixEpoch / 1_000, try row.decode(String.self, column: 1))
     }
 }

@@ -17,10 +17,11 @@ package enum FeatureStoreMigrations {
                 source_topic text NOT NULL,
                 source_partition int NOT NULL,
                 event_time timestamptz NOT NULL,
-                features jsonb NOT NULL,
+                features json NOT NULL,
                 state bytea NOT NULL,
                 feature_set text NOT NULL,
-                updated_at timestamptz NOT NULL DEFAULT now())
+                updated_at timestamptz NOT NULL DEFAULT now()
+            ) WITH (fillfactor = 80)
             """,
             "CREATE INDEX entities_source ON \(s).entities (source_topic, source_partition)",
             """
@@ -31,7 +32,7 @@ package enum FeatureStoreMigrations {
                 entity text NOT NULL,
                 event_id text,
                 event_time timestamptz NOT NULL,
-                features jsonb NOT NULL,
+                features json NOT NULL,
                 prediction_id text NOT NULL,
                 logged_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (source_topic, source_partition, source_offset, event_time)

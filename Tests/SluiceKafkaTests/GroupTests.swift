@@ -56,7 +56,7 @@ struct GroupTests {
                     assignment.start(at: [KafkaTopicPartition(topic: topic, partition: 0): 42])
                 case .messages(let batch): offsets += batch.map(\.offset)
                 case .partitionsRevoked(let revocation): revocation.done()
-                case .error: break
+                case .error, .idle: break
                 }
                 if offsets.count >= 58 { break }
             }
@@ -112,7 +112,7 @@ final class RebalanceRecorder: Sendable {
                 log.withLock { $0.append("\(name):revoked:\(revocation.partitions.count)") }
                 assignments.withLock { $0[name] = [] }
                 revocation.done()
-            case .messages, .error: break
+            case .messages, .error, .idle: break
             }
         }
     }

@@ -25,7 +25,7 @@ struct PauseResumeTests {
                     assignment.start()
                     assigned.store(true, ordering: .releasing)
                 case .partitionsRevoked(let revocation): revocation.done()
-                case .error: break
+                case .error, .idle: break
                 }
             }
         }

@@ -108,7 +108,7 @@ func consume(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds
             case .messages(let batch): messages.append(contentsOf: batch)
             case .partitionsAssigned(let assignment): assignment.start()
             case .partitionsRevoked(let revocation): revocation.done()
-            case .error: break
+            case .error, .idle: break
             }
             if messages.count >= count { break }
         }

@@ -75,7 +75,7 @@ struct FeatureStoreTests {
         try await scratch.store.commit(older, featureSet: "f")
         let online = try #require(try await scratch.store.online(entity: "e'; DROP TABLE x; --"))
         #expect(online.eventTimeMillis == 2_000)
-        #expect(online.featuresJSON == #"{"v": 2}"#)
+        #expect(online.featuresJSON == #"{"v":2}"#)
         let states = try await scratch.store.loadStates(["e'; DROP TABLE x; --"])
         #expect(states.map(\.state) == [[1]])
         try await scratch.drop()
@@ -109,8 +109,8 @@ struct FeatureStoreTests {
                          Self.row(2, entity: "w", millis: 2_000, json: #"{"n":9}"#)]
         try await scratch.store.commit(batch, featureSet: "f")
         #expect(try await scratch.store.features(entity: "u", asOfMillis: 999) == nil)
-        #expect(try await scratch.store.features(entity: "u", asOfMillis: 2_999)?.featuresJSON == #"{"n": 1}"#)
-        #expect(try await scratch.store.features(entity: "u", asOfMillis: 3_000)?.featuresJSON == #"{"n": 2}"#)
+        #expect(try await scratch.store.features(entity: "u", asOfMillis: 2_999)?.featuresJSON == #"{"n":1}"#)
+        #expect(try await scratch.store.features(entity: "u", asOfMillis: 3_000)?.featuresJSON == #"{"n":2}"#)
         try await scratch.drop()
     }
 }

@@ -165,11 +165,11 @@ struct WorkerEnvironment {
 
     /// Online features per entity as stored.
     func storedFeatures(_ connection: PostgresConnection) async throws -> [String: [String: FieldValue]] {
-        let rows = try await connection.query("SELECT entity, features FROM \(schema).entities")
+        let rows = try await connection.query("SELECT entity, features::text FROM \(schema).entities")
         var result: [String: [String: FieldValue]] = [:]
         for row in rows {
-            let json = try row.decode(PostgresJSONB.self, column: 1)
-            result[try row.decode(String.self, column: 0)] = try Self.parseFeatures(json.bytes)
+            let json = Array(try row.decode(String.self, column: 1).utf8)
+            result[try row.decode(String.self, column: 0)] = try Self.parseFeatures(json)
         }
         return result
     }
@@ -206,7 +206,7 @@ struct ReferenceRun {
             case .messages(let batch): messages += batch
             case .partitionsAssigned(let assignment): assignment.start()
             case .partitionsRevoked(let revocation): revocation.done()
-            case .error: break
+            case .error, .idle: break
             }
             if messages.count >= total { break }
         }

@@ -18,7 +18,8 @@ struct WorkerTests {
         let setup = try WorkerSetup(config: config)
         let connection = try await environment.connect()
         try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
-        let worker = try Worker(setup: setup, connection: connection, logger: WorkerEnvironment.logger)
+        let reader = try await environment.connect()
+        let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: WorkerEnvironment.logger)
         let running = Task { try await worker.run() }
         let observer = try await environment.connect()
         try await environment.waitUntilCaughtUp(observer)
@@ -52,7 +53,7 @@ struct WorkerTests {
             case .messages(let batch): letters += batch
             case .partitionsAssigned(let assignment): assignment.start()
             case .partitionsRevoked(let revocation): revocation.done()
-            case .error: break
+            case .error, .idle: break
             }
             if letters.count >= reference.deadLettered { break }
         }
@@ -68,6 +69,7 @@ struct WorkerTests {
             #expect(headers["sluice.source.offset"].flatMap(Int64.init) != nil)
         }
         await connection.close()
+        await reader.close()
         await observer.close()
     }
 }

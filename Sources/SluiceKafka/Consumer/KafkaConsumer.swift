@@ -231,6 +231,8 @@ final class ConsumerCore: RdKafkaCallbackHandler {
             slots.signal()
             if count < 0 {
                 continuation.yield(.error(KafkaError(code: .consumer, rd_kafka_last_error(), context: "poll failed")))
+            } else {
+                continuation.yield(.idle)
             }
             return
         }

@@ -13,6 +13,9 @@ package enum KafkaConsumerEvent: Sendable {
     case partitionsRevoked(KafkaPartitionRevocation)
     /// A client-level error (brokers unreachable, fetch error). Consumption goes on; librdkafka retries.
     case error(KafkaError)
+    /// A poll found no message: the stream is quiet. Lets the caller act on time (e.g. flush a partial batch)
+    /// without a timer of its own. Only sent while the caller keeps up, at most once per poll timeout.
+    case idle
 }
 
 /// Lets the poll thread wait for the Swift side's answer to a rebalance, with a deadline.

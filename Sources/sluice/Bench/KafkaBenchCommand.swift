@@ -114,6 +114,8 @@ struct KafkaBenchCommand: AsyncParsableCommand {
                 revocation.done()
             case .error(let error):
                 logger.warning("consumer error", metadata: ["error": "\(error)"])
+            case .idle:
+                break
             }
             if received >= toConsume { break }
         }

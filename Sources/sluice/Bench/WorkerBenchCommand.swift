@@ -91,7 +91,8 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         let connection = try await PostgresConnection.connect(url: url, logger: logger)
         try await FeatureStoreMigrations.migrate(connection, schema: schema)
         let observer = try await PostgresConnection.connect(url: url, logger: logger)
-        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, logger: logger)
+        let reader = try await PostgresConnection.connect(url: url, logger: logger)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: reader, logger: logger)
         let cpuBefore = Measure.cpuSeconds()
         let running = Task { try await worker.run() }
 
@@ -105,6 +106,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         let cpu = Measure.cpuSeconds() - cpuBefore
+        let stages = worker.counts
         await worker.stop()
         try await running.value
         let first = firstCommit!
@@ -112,10 +114,13 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         let result = WorkerBenchResult(
             events: produced, entities: entities, partitions: partitions, microBatch: batch,
             eventsPerSecond: Double(Int64(produced) - first.events) / seconds,
-            cpuSecondsPerMillion: cpu / Double(produced) * 1e6, peakRSSBytes: Measure.peakRSSBytes())
+            cpuSecondsPerMillion: cpu / Double(produced) * 1e6, peakRSSBytes: Measure.peakRSSBytes(),
+            stageSeconds: ["decode_features": Double(stages.processNanos) / 1e9, "dead_letters": Double(stages.deadLetterNanos) / 1e9,
+                           "serialize_state": Double(stages.serializeNanos) / 1e9, "postgres_commit": Double(stages.commitNanos) / 1e9])
         try await observer.execute("DROP SCHEMA \(schema) CASCADE")
         await observer.close()
         await connection.close()
+        await reader.close()
         withExtendedLifetime(cluster) {}
         if json {
             let encoder = JSONEncoder()
@@ -128,6 +133,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
                   sustained      \(String(format: "%.0f", result.eventsPerSecond)) events/s into PostgreSQL (first commit → caught up)
                   worker CPU     \(String(format: "%.2f", result.cpuSecondsPerMillion)) s per million events (this process; PostgreSQL not included)
                   peak RSS       \(result.peakRSSBytes / 1_048_576) MiB (includes the in-process dev cluster and producer)
+                  stage seconds  \(result.stageSeconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", "))
                 """)
         }
     }
@@ -141,4 +147,5 @@ struct WorkerBenchResult: Codable {
     var eventsPerSecond: Double
     var cpuSecondsPerMillion: Double
     var peakRSSBytes: Int
+    var stageSeconds: [String: Double]
 }

@@ -20,6 +20,7 @@ struct RunCommand: AsyncParsableCommand {
     var exitAfterIdle: Double?
 
     func run() async throws {
+        let termination = TerminationSignals()
         let config = try options.load()
         CommandLogging.bootstrap(level: config.logLevel)
         let logger = CommandLogging.logger("sluice.worker")
@@ -33,9 +34,10 @@ struct RunCommand: AsyncParsableCommand {
         let connection = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
         let applied = try await FeatureStoreMigrations.migrate(connection, schema: config.postgres.schema)
         if !applied.isEmpty { logger.info("applied schema migrations", metadata: ["versions": "\(applied)"]) }
-        let worker = try Worker(setup: setup, connection: connection, logger: logger)
+        let reader = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
+        let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: logger)
         let signals = Task {
-            let signal = await Signals.waitForTermination()
+            let signal = await termination.wait()
             logger.info("stopping", metadata: ["signal": "\(signal)"])
             await worker.stop()
         }
@@ -60,6 +62,7 @@ struct RunCommand: AsyncParsableCommand {
                                                  "features": "\(setup.featureNames.count)"])
         try await worker.run()
         await connection.close()
+        await reader.close()
         let counts = worker.counts
         logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
         if exitAfterIdle != nil {
