@@ -236,6 +236,31 @@ func runBenchmark() {
     let totalBytes = sizes.reduce(0, +)
     print("serialized state: average \(totalBytes / sizes.count) B/entity, p50 \(sizes[sizes.count / 2]) B, p99 \(sizes[sizes.count * 99 / 100]) B, max \(sizes.last ?? 0) B, total \(totalBytes / 1_048_576) MiB over \(sizes.count) entities")
     print("serialize: \(Int(seconds(serializeTime) / Double(sizes.count) * 1e9)) ns/entity; deserialize: \(Int(seconds(deserializeTime) / Double(sizes.count) * 1e9)) ns/entity (failures: \(failures))")
+    // Warm cost for one typical (median-size) entity: the CPU work of (de)serializing, without the cache
+    // misses of visiting 80 000 cold states in a row (a checkpoint writes recently updated states).
+    var typicalKey = ordered[0]
+    var typicalBytes: [UInt8] = []
+    let median = sizes[sizes.count / 2]
+    for key in ordered {
+        var b: [UInt8] = []
+        states[key]!.serialize(into: &b)
+        if b.count == median { typicalKey = key; typicalBytes = b; break }
+    }
+    let typical = states[typicalKey]!
+    let rounds = 200_000
+    let warmSerialize = clock.measure {
+        for _ in 0..<rounds {
+            buffer.removeAll(keepingCapacity: true)
+            typical.serialize(into: &buffer)
+            sink &+= buffer.count
+        }
+    }
+    let warmDeserialize = clock.measure {
+        for _ in 0..<rounds {
+            if let s = try? EntityState(deserializing: typicalBytes[...], engine: engine) { sink &+= s.tileCount }
+        }
+    }
+    print("typical entity (\(median) B, \(typical.tileCount) tiles), warm: serialize \(Int(seconds(warmSerialize) / Double(rounds) * 1e9)) ns, deserialize \(Int(seconds(warmDeserialize) / Double(rounds) * 1e9)) ns")
     print("checksum \(sink &+ restoredTiles)")
 }
 

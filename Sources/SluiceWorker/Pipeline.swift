@@ -38,6 +38,8 @@ struct Pipeline {
     private var pendingSince: UInt64 = 0
     private var output: [FieldValue] = []
     private var json = JSONOutputWriter()
+    /// `{"name":` / `,"name":` for each feature, escaped once.
+    private let keyPrefixes: [[UInt8]]
     private var decoded: [(index: Int, event: DecodedEvent)] = []
 
     init(setup: WorkerSetup, logger: Logger) {
@@ -45,6 +47,12 @@ struct Pipeline {
         self.logger = logger
         // The configuration was validated, so the decoder accepts it.
         self.decoder = try! EventDecoder(configuration: setup.decoderConfiguration)
+        var writer = JSONOutputWriter()
+        self.keyPrefixes = setup.featureNames.enumerated().map { index, name in
+            writer.reset()
+            writer.string(name)
+            return Array((index == 0 ? "{" : ",").utf8) + writer.bytes + Array(":".utf8)
+        }
     }
 
     var pendingCount: Int { pending.count }
@@ -163,14 +171,17 @@ struct Pipeline {
     }
 
     private mutating func featuresJSON(_ values: [FieldValue]) -> [UInt8] {
-        json.reset()
-        json.beginObject()
-        for (name, value) in zip(setup.featureNames, values) {
-            json.key(name)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24 * values.count + 2)
+        for (prefix, value) in zip(keyPrefixes, values) {
+            bytes += prefix
+            json.reset()
             json.value(value)
+            bytes += json.bytes
         }
-        json.endObject()
-        return json.bytes
+        bytes.append(values.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: "}"))
+        if values.isEmpty { bytes.append(UInt8(ascii: "}")) }
+        return bytes
     }
 
     private mutating func deadLetter(_ message: KafkaMessage, reason: String, description: String) {

@@ -26,6 +26,15 @@ struct CompiledFeature: Sendable, Hashable {
     var tileMillis: Int64
     /// Tiles per window (window duration / tile resolution); 0 for lifetime features.
     var tilesPerWindow: Int64
+    /// The `WindowGroup` of a sliding feature (index into `FeaturePlan.groups`), -1 otherwise.
+    var group: Int = -1
+    /// Sliding: position among its group's members (the accumulator column of every tile).
+    /// Otherwise: position in `EntityState.lifetime` (-1 for `time_since_last`).
+    var slot: Int = -1
+    /// For `last` and `value`: position among the kept field values (per tile, or lifetime); else -1.
+    var valueSlot: Int = -1
+    /// For `approx_distinct`: position among the sketches (per tile, or lifetime); else -1.
+    var sketchSlot: Int = -1
 
     var isSliding: Bool { tileMillis > 0 }
 

@@ -23,6 +23,15 @@ struct DistinctWindowCache: Sendable {
         self.histogram[0] = Int32(HyperLogLog.registerCount)
     }
 
+    /// Empties the union and makes it the one for window end `end`.
+    mutating func reset(end: Int64) {
+        self.end = end
+        estimate = -1
+        for i in 0..<registers.count { registers[i] = 0 }
+        for i in 0..<histogram.count { histogram[i] = 0 }
+        histogram[0] = Int32(HyperLogLog.registerCount)
+    }
+
     @inline(__always)
     mutating func raise(index: Int, rank: UInt8) {
         let old = registers[index]

@@ -9,7 +9,8 @@ package struct FeatureEngine: Sendable {
     package let schema: EventSchema
     /// A stable 64-bit fingerprint of the specs (and the fields they read); stored in serialized states.
     package let fingerprint: UInt64
-    let layout: [CompiledFeature]
+    /// The compiled features and window groups, shared with every state.
+    let plan: FeaturePlan
 
     /// Validates `specs` against `schema` and prepares the engine.
     ///
@@ -54,7 +55,7 @@ package struct FeatureEngine: Sendable {
         }
         self.specs = specs
         self.schema = schema
-        self.layout = layout
+        self.plan = FeaturePlan(features: layout)
         self.fingerprint = w.bytes.withUnsafeBytes { XXHash64.hash($0, seed: 0x51_1CE0) }
     }
 
@@ -71,33 +72,74 @@ package struct FeatureEngine: Sendable {
     /// `event.values` must be indexed like `schema.fields`; missing trailing values count as null.
     package func apply(_ event: DecodedEvent, to state: inout EntityState, output: inout [FieldValue]) {
         precondition(state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
-        if output.count != layout.count {
-            output = Array(repeating: .null, count: layout.count)
+        let plan = self.plan
+        if output.count != plan.features.count {
+            output = Array(repeating: .null, count: plan.features.count)
         }
         let t = event.eventTimeMillis
         let hadEvents = state.hasEvents
         let previousLatest = state.latestEventTimeMillis
-        layout.withUnsafeBufferPointer { layout in
+        plan.features.withUnsafeBufferPointer { features in
             event.values.withUnsafeBufferPointer { values in
-                state.features.withUnsafeMutableBufferPointer { features in
-                    output.withUnsafeMutableBufferPointer { out in
-                        for i in 0..<layout.count {
-                            let f = layout[i]
-                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
-                            switch f.op {
-                            case .value:
-                                out[i] = v
-                                if !hadEvents || t >= features[i].lifetime.time {
-                                    features[i].lifetime.time = t
-                                    features[i].lifetimeValue = v
-                                }
-                            case .timeSinceLast:
-                                out[i] = hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null
-                            default:
-                                if f.isSliding {
-                                    out[i] = Self.applySliding(f, v, t, &features[i])
-                                } else {
-                                    out[i] = Self.applyLifetime(f, v, t, &features[i])
+                output.withUnsafeMutableBufferPointer { out in
+                    for i in plan.lifetimeMembers {
+                        let f = features[i]
+                        let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
+                        switch f.op {
+                        case .value:
+                            out[i] = v
+                            if !hadEvents || t >= state.hot[f.slot].time {
+                                state.hot[f.slot].time = t
+                                state.lifetimeValues[f.valueSlot] = v
+                            }
+                        case .timeSinceLast:
+                            out[i] = hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null
+                        case .approxDistinct:
+                            _ = state.hot[f.slot].add(f.op, v, time: t)
+                            if let hash = v.stableHash, state.lifetimeSketches[f.sketchSlot].insert(hash: hash).changed {
+                                state.hot[f.slot].index = -1
+                            }
+                            if state.hot[f.slot].index < 0 {
+                                state.hot[f.slot].index = HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate())
+                            }
+                            out[i] = .int(state.hot[f.slot].index)
+                        default:
+                            if state.hot[f.slot].add(f.op, v, time: t) { state.lifetimeValues[f.valueSlot] = v }
+                            out[i] = state.hot[f.slot].output(f.op, last: f.op == .last ? state.lifetimeValues[f.valueSlot] : .null)
+                        }
+                    }
+                    if plan.groups.isEmpty { return }
+                    withUnsafeTemporaryAllocation(of: EventField.self, capacity: values.count) { fields in
+                        for j in 0..<values.count { fields.initializeElement(at: j, to: EventField(values[j])) }
+                        let classified = UnsafeBufferPointer(fields)
+                        var hot: [FeatureTile] = []
+                        swap(&hot, &state.hot)
+                        defer { swap(&hot, &state.hot) }
+                        hot.withUnsafeMutableBufferPointer { hotBuffer in
+                            guard let hotBase = hotBuffer.baseAddress else { return }
+                            plan.members.withUnsafeBufferPointer { members in
+                                plan.groups.withUnsafeBufferPointer { groups in
+                                    for g in 0..<groups.count {
+                                        let group = groups[g]
+                                        let h = hotBase + group.hotBase
+                                        if group.valueCount == 0 && group.sketchCount == 0 && WindowTiles.hasNewest(h)
+                                            && CompiledFeature.tileIndex(t, group.tileMillis) == WindowTiles.newestIndex(h)
+                                            && WindowTiles.prefixEnd(h) == WindowTiles.newestIndex(h) {
+                                            // In order into the newest tile: only the hot block is touched.
+                                            let w = group.width
+                                            for j in 0..<w {
+                                                let i = members[group.memberStart + j]
+                                                let f = features[i]
+                                                let field = f.field >= 0 && f.field < classified.count ? classified[f.field] : EventField.null
+                                                _ = h[WindowTiles.newest(j, w)].add(f.op, field, time: t)
+                                                var total = h[WindowTiles.prefix(j)]
+                                                _ = total.merge(f.op, h[WindowTiles.newest(j, w)])
+                                                out[i] = total.output(f.op, last: .null)
+                                            }
+                                            continue
+                                        }
+                                        state.windows[g].apply(group, hot: h, members: members, features: features, fields: classified, event: values, time: t, output: out)
+                                    }
                                 }
                             }
                         }
@@ -109,51 +151,6 @@ package struct FeatureEngine: Sendable {
         if !hadEvents || t > previousLatest { state.latestEventTimeMillis = t }
     }
 
-    @inline(__always)
-    private static func applyLifetime(_ f: CompiledFeature, _ v: FieldValue, _ t: Int64, _ s: inout FeatureState) -> FieldValue {
-        if s.lifetime.add(f.op, v, time: t) { s.lifetimeValue = v }
-        if f.op == .approxDistinct {
-            if let hash = v.stableHash, s.lifetimeSketch.insert(hash: hash).changed {
-                s.lifetimeEstimate = -1
-            }
-            if s.lifetimeEstimate < 0 { s.lifetimeEstimate = HyperLogLog.rounded(s.lifetimeSketch.estimate()) }
-            return .int(s.lifetimeEstimate)
-        }
-        return s.lifetime.output(f.op, last: s.lifetimeValue)
-    }
-
-    @inline(__always)
-    private static func applySliding(_ f: CompiledFeature, _ v: FieldValue, _ t: Int64, _ s: inout FeatureState) -> FieldValue {
-        let k = CompiledFeature.tileIndex(t, f.tileMillis)
-        let n = f.tilesPerWindow
-        let p = s.tilePosition(for: k, op: f.op)
-        if s.tiles[p].add(f.op, v, time: t) { s.tileValues[p] = v }
-        let isNewest = p == s.tiles.count - 1
-        if f.op == .approxDistinct {
-            if let hash = v.stableHash {
-                let (index, rank, changed) = s.tileSketches[p].insert(hash: hash)
-                if changed {
-                    s.distinctMemoEnd = .min
-                    if let end = s.distinct?.end, k > end &- n, k <= end {
-                        s.distinct!.raise(index: index, rank: rank)
-                    }
-                }
-            }
-            return .int(s.distinctEstimate(end: k, n: n, isNewest: isNewest))
-        }
-        if isNewest {
-            if s.prefixEnd != k { s.advancePrefix(f.op, end: k, n: n) }
-            var acc = s.prefix
-            var last = s.prefixValue
-            if acc.merge(f.op, s.tiles[p]) && f.op == .last { last = s.tileValues[p] }
-            return acc.output(f.op, last: last)
-        }
-        // Out of order into an older tile: the cached prefix may cover it.
-        if s.prefixEnd != .min && k > s.prefixEnd &- n && k < s.prefixEnd { s.prefixEnd = .min }
-        let (acc, last) = s.fold(f.op, lo: k &- n, hi: k)
-        return acc.output(f.op, last: last)
-    }
-
     /// Writes every feature's value for a read at `asOf` (event-time milliseconds) into `output`.
     ///
     /// Sliding windows are evaluated at `asOf` with the same tile semantics as `apply` (so a window with no
@@ -162,36 +159,43 @@ package struct FeatureEngine: Sendable {
     /// `asOf` is before it). Results for `asOf` before the eviction watermark lack evicted tiles.
     package func values(of state: EntityState, asOf: Int64, output: inout [FieldValue]) {
         precondition(state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
-        if output.count != layout.count {
-            output = Array(repeating: .null, count: layout.count)
+        if output.count != plan.features.count {
+            output = Array(repeating: .null, count: plan.features.count)
         }
-        for i in layout.indices {
-            let f = layout[i]
-            let s = state.features[i]
+        for i in plan.features.indices {
+            let f = plan.features[i]
             guard state.hasEvents else {
                 output[i] = f.op == .count || f.op == .approxDistinct ? .int(0) : (f.op == .sum ? .double(0) : .null)
                 continue
             }
             switch f.op {
             case .value:
-                output[i] = s.lifetimeValue
+                output[i] = state.lifetimeValues[f.valueSlot]
             case .timeSinceLast:
                 let latest = state.latestEventTimeMillis
                 output[i] = asOf >= latest ? .double(Double(asOf &- latest) / 1_000) : .null
             case .approxDistinct:
                 if f.isSliding {
                     let k = CompiledFeature.tileIndex(asOf, f.tileMillis)
-                    output[i] = .int(s.unionEstimate(lo: k &- f.tilesPerWindow, hi: k))
+                    let group = plan.groups[f.group]
+                    output[i] = .int(state.hot.withUnsafeBufferPointer { hot in
+                        guard let base = hot.baseAddress else { return 0 }
+                        return state.windows[f.group].unionEstimate(f.sketchSlot, lo: k &- f.tilesPerWindow, hi: k, group, base + group.hotBase)
+                    })
                 } else {
-                    output[i] = .int(HyperLogLog.rounded(s.lifetimeSketch.estimate()))
+                    output[i] = .int(HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate()))
                 }
             default:
                 if f.isSliding {
                     let k = CompiledFeature.tileIndex(asOf, f.tileMillis)
-                    let (acc, last) = s.fold(f.op, lo: k &- f.tilesPerWindow, hi: k)
-                    output[i] = acc.output(f.op, last: last)
+                    let group = plan.groups[f.group]
+                    output[i] = state.hot.withUnsafeBufferPointer { hot in
+                        guard let base = hot.baseAddress else { return .null }
+                        let (acc, last) = state.windows[f.group].fold(f.op, column: f.slot, valueSlot: f.valueSlot, lo: k &- f.tilesPerWindow, hi: k, group, base + group.hotBase)
+                        return acc.output(f.op, last: last)
+                    }
                 } else {
-                    output[i] = s.lifetime.output(f.op, last: s.lifetimeValue)
+                    output[i] = state.hot[f.slot].output(f.op, last: f.op == .last ? state.lifetimeValues[f.valueSlot] : .null)
                 }
             }
         }

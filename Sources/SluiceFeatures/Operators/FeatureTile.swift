@@ -62,6 +62,49 @@ struct FeatureTile: Sendable, Hashable {
         return false
     }
 
+    /// Adds one event's pre-classified field; same arithmetic as `add(_:_:time:)`.
+    @inline(__always)
+    mutating func add(_ op: CompiledFeature.Op, _ field: EventField, time t: Int64) -> Bool {
+        switch op {
+        case .count:
+            n += 1
+        case .sum, .mean:
+            guard field.hasNumeric else { return false }
+            n += 1
+            compensatedAdd(field.numeric)
+        case .min:
+            guard field.hasNumeric else { return false }
+            let v = field.numeric
+            if n == 0 || v < x { x = v }
+            n += 1
+        case .max:
+            guard field.hasNumeric else { return false }
+            let v = field.numeric
+            if n == 0 || v > x { x = v }
+            n += 1
+        case .variance, .stddev:
+            guard field.hasNumeric else { return false }
+            let v = field.numeric
+            n += 1
+            let d = v - x
+            x += d / Double(n)
+            y += d * (v - x)
+        case .last:
+            if field.isNull { return false }
+            n += 1
+            if n == 1 || t >= time {
+                time = t
+                return true
+            }
+        case .approxDistinct:
+            if field.isNull { return false }
+            n += 1
+        case .value, .timeSinceLast:
+            break
+        }
+        return false
+    }
+
     /// Folds a later tile `o` into this accumulator. Returns true when, for `last`, `o`'s value wins.
     @inline(__always)
     mutating func merge(_ op: CompiledFeature.Op, _ o: FeatureTile) -> Bool {

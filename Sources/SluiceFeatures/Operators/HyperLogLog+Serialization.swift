@@ -1,6 +1,6 @@
 extension HyperLogLog {
     /// Appends the sketch: varint(entries << 1 | dense), then entries as UInt16 LE or 768 packed bytes.
-    func serialize(into w: inout StateWriter) {
+    func serialize<W: StateSink>(into w: inout W) {
         if isDense {
             w.varint(UInt64(Self.registerCount) << 1 | 1)
             dense.withUnsafeBufferPointer { d in
@@ -15,9 +15,14 @@ extension HyperLogLog {
             }
         } else {
             w.varint(UInt64(sparse.count) << 1)
-            for e in sparse { w.uint16(e) }
+            sparse.withUnsafeBufferPointer { entries in
+                for e in entries { w.uint16(e) }
+            }
         }
     }
+
+    /// An upper bound of the bytes `serialize(into:)` writes.
+    var serializedSizeBound: Int { 10 + (isDense ? 768 : 2 * sparse.count) }
 
     /// Reads a sketch written by `serialize(into:)`, validating order and ranks.
     init(reading r: inout StateReader) throws(EntityStateError) {

@@ -18,6 +18,19 @@ struct StateReader {
     }
 
     mutating func varint() throws(EntityStateError) -> UInt64 {
+        // Fast path: a one- or two-byte varint (counts, small deltas) without per-byte bounds checks.
+        if offset + 2 <= buffer.count {
+            let b0 = buffer[offset]
+            if b0 < 0x80 {
+                offset += 1
+                return UInt64(b0)
+            }
+            let b1 = buffer[offset + 1]
+            if b1 < 0x80 {
+                offset += 2
+                return UInt64(b0 & 0x7F) | UInt64(b1) << 7
+            }
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
