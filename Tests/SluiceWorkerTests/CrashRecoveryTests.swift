@@ -54,8 +54,13 @@ struct CrashRecoveryTests {
             try await producing.value
         }
 
-        // The last worker finishes the stream and stops gracefully.
+        // The last worker finishes the stream and stops gracefully, once it is up (has claimed every partition).
+        let epochsBefore = try await epochSum(observer, environment: environment)
         let last = try Self.startWorker(configPath: configPath)
+        let claimDeadline = ContinuousClock.now + .seconds(60)
+        while try await epochSum(observer, environment: environment) < epochsBefore + Int64(environment.partitions), ContinuousClock.now < claimDeadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await environment.waitUntilCaughtUp(observer)
         kill(last.processIdentifier, SIGTERM)
         last.waitUntilExit()
@@ -117,6 +122,12 @@ struct CrashRecoveryTests {
         #expect(try logged.decode(Int64.self, column: 0) == Int64(reference.processed))
         #expect(try logged.decode(Int64.self, column: 1) == Int64(reference.processed))
         await observer.close()
+    }
+
+    /// The sum of the partitions' ownership epochs: it grows by one per partition a worker claims.
+    private func epochSum(_ connection: PostgresConnection, environment: WorkerEnvironment) async throws -> Int64 {
+        try await connection.query("SELECT coalesce(sum(epoch), 0)::int8 FROM \(environment.schema).consumer_offsets WHERE consumer_group = $1", [environment.group])
+            .first!.decode(Int64.self, column: 0)
     }
 
     /// Waits until the partitions' claims name `count` different owners.
