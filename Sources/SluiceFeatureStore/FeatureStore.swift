@@ -131,6 +131,12 @@ package final class FeatureStore: Sendable {
         return "\"\(schema)\""
     }
 
+    /// Lets the writer session's commits return before the WAL is flushed (`synchronous_commit = off`).
+    /// A PostgreSQL crash can then lose the latest commits — offsets with their features — never half of one.
+    package func setAsynchronousCommit() async throws {
+        try await connection.execute("SET synchronous_commit = off")
+    }
+
     /// Takes ownership of `partitions` for this worker: bumps each partition's epoch and returns where to resume.
     package func claim(_ partitions: [(topic: String, partition: Int32)], owner: String) async throws -> [PartitionClaim] {
         if partitions.isEmpty { return [] }

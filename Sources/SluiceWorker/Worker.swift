@@ -65,6 +65,9 @@ package final class Worker: Sendable {
     /// Runs until `stop()` (or the consumer's end). Throws on an error it cannot recover from; the store then
     /// holds the last committed micro-batch, and a restart continues exactly from there.
     package func run() async throws {
+        if !setup.config.postgres.synchronousCommit {
+            try await store.setAsynchronousCommit()
+        }
         try consumer.subscribe(topics: setup.config.source.topics)
         var pipeline = Pipeline(setup: setup, logger: logger)
         // At most one micro-batch commits while the next is being decoded and featurized; commits stay in order.

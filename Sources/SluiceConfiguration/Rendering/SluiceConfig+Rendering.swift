@@ -41,6 +41,7 @@ extension SluiceConfig {
             w.line("pool_size", String(postgres.poolSize))
             w.line("connect_timeout", d(postgres.connectTimeout))
             w.string("schema", postgres.schema)
+            w.line("synchronous_commit", postgres.synchronousCommit ? "true" : "false")
         }
         w.section("source") { w in
             w.line("topics", "[" + source.topics.map(YAMLWriter.scalar).joined(separator: ", ") + "]")

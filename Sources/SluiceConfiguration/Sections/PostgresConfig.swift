@@ -8,6 +8,10 @@ package struct PostgresConfig: Hashable, Sendable {
     package var connectTimeout: Duration = .seconds(10)
     /// `schema`: the PostgreSQL schema holding Sluice's tables.
     package var schema: String = "sluice"
+    /// `synchronous_commit`: when false, the worker's micro-batch transactions do not wait for the WAL flush.
+    /// Exactly-once is unaffected (offsets commit or vanish together with the features); a PostgreSQL crash
+    /// may lose the last few hundred milliseconds of commits, whose events are then read again from Kafka.
+    package var synchronousCommit: Bool = true
 
     /// All defaults.
     package init() {}
@@ -28,6 +32,7 @@ package struct PostgresConfig: Hashable, Sendable {
         c.poolSize = m.value("pool_size", default: c.poolSize, .integer(1...64))
         c.connectTimeout = m.value("connect_timeout", default: c.connectTimeout, .duration(.seconds(1)...Duration.seconds(600)))
         c.schema = m.value("schema", default: c.schema, .identifier)
+        c.synchronousCommit = m.value("synchronous_commit", default: c.synchronousCommit, .bool)
         return c
     }
 }

@@ -33,6 +33,9 @@ struct WorkerBenchCommand: AsyncParsableCommand {
     @Option(help: "Use this Kafka cluster instead of an in-process dev cluster.")
     var bootstrapServers: String?
 
+    @Flag(help: "Run with postgres.synchronous_commit: false (commits do not wait for the WAL flush).")
+    var asyncCommit = false
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -65,7 +68,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         let schema = "bench_\(id)"
         let yaml = """
             kafka: {brokers: "\(brokers)", group: bench-\(id), consumer: {poll_batch_size: 2000, buffered_batches: 4}}
-            postgres: {url: "\(url)", schema: \(schema)}
+            postgres: {url: "\(url)", schema: \(schema), synchronous_commit: \(!asyncCommit)}
             source:
               topics: [\(topic)]
               entity: user_id
