@@ -9,6 +9,10 @@ package enum FeatureStoreMigrations {
         package var statements: @Sendable (_ schema: String) -> [String]
     }
 
+    /// The feature log has no primary key on purpose: one row per source offset is guaranteed by committing
+    /// the rows with the partition's next offset, fenced by its epoch, in one transaction (tests check it from
+    /// the data), and a unique index there cost a third of the end-to-end throughput (measured 33–36k → 47–49k
+    /// events/s in `sluice bench worker`). The (entity, event_time) index serves point-in-time reads.
     package static let all: [Migration] = [
         Migration(version: 1, description: "entities, feature log, consumer offsets") { s in [
             """
@@ -34,8 +38,7 @@ package enum FeatureStoreMigrations {
                 event_time timestamptz NOT NULL,
                 features json NOT NULL,
                 prediction_id text NOT NULL,
-                logged_at timestamptz NOT NULL DEFAULT now(),
-                PRIMARY KEY (source_topic, source_partition, source_offset, event_time)
+                logged_at timestamptz NOT NULL DEFAULT now()
             ) PARTITION BY RANGE (event_time)
             """,
             "CREATE TABLE \(s).feature_log_default PARTITION OF \(s).feature_log DEFAULT",
