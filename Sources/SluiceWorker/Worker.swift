@@ -37,7 +37,6 @@ package final class Worker: Sendable {
     private let owner: String
     private let logger: Logger
     private let counters = Mutex(Counters())
-    private let stopping = Atomic<Bool>(false)
     /// Partitions whose last commit was fenced; the consumer loop drops their cached state.
     private let fencedPartitions = Mutex<[KafkaTopicPartition]>([])
 
@@ -58,7 +57,6 @@ package final class Worker: Sendable {
 
     /// Stops consuming; `run()` then commits what it holds and returns.
     package func stop() async {
-        stopping.store(true, ordering: .releasing)
         await consumer.close()
     }
 
