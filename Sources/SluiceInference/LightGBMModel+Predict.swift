@@ -248,53 +248,9 @@ extension LightGBMModel {
                                             r += 1
                                         }
                                     } else {
-                                        while r + 8 <= count {
-                                            let x0 = xs + r * width, x1 = x0 + width, x2 = x1 + width, x3 = x2 + width
-                                            let x4 = x3 + width, x5 = x4 + width, x6 = x5 + width, x7 = x6 + width
-                                            var i0 = root, i1 = root, i2 = root, i3 = root
-                                            var i4 = root, i5 = root, i6 = root, i7 = root
-                                            for _ in 0..<depth {
-                                                i0 = Self.fastStep(i0, n, x0)
-                                                i1 = Self.fastStep(i1, n, x1)
-                                                i2 = Self.fastStep(i2, n, x2)
-                                                i3 = Self.fastStep(i3, n, x3)
-                                                i4 = Self.fastStep(i4, n, x4)
-                                                i5 = Self.fastStep(i5, n, x5)
-                                                i6 = Self.fastStep(i6, n, x6)
-                                                i7 = Self.fastStep(i7, n, x7)
-                                            }
-                                            acc[r * k + group] += n[i0].threshold
-                                            acc[(r + 1) * k + group] += n[i1].threshold
-                                            acc[(r + 2) * k + group] += n[i2].threshold
-                                            acc[(r + 3) * k + group] += n[i3].threshold
-                                            acc[(r + 4) * k + group] += n[i4].threshold
-                                            acc[(r + 5) * k + group] += n[i5].threshold
-                                            acc[(r + 6) * k + group] += n[i6].threshold
-                                            acc[(r + 7) * k + group] += n[i7].threshold
-                                            r += 8
-                                        }
-                                        while r + 4 <= count {
-                                            let x0 = xs + r * width, x1 = x0 + width, x2 = x1 + width, x3 = x2 + width
-                                            var i0 = root, i1 = root, i2 = root, i3 = root
-                                            for _ in 0..<depth {
-                                                i0 = Self.fastStep(i0, n, x0)
-                                                i1 = Self.fastStep(i1, n, x1)
-                                                i2 = Self.fastStep(i2, n, x2)
-                                                i3 = Self.fastStep(i3, n, x3)
-                                            }
-                                            acc[r * k + group] += n[i0].threshold
-                                            acc[(r + 1) * k + group] += n[i1].threshold
-                                            acc[(r + 2) * k + group] += n[i2].threshold
-                                            acc[(r + 3) * k + group] += n[i3].threshold
-                                            r += 4
-                                        }
-                                        while r < count {
-                                            var i = root
-                                            let x = xs + r * width
-                                            for _ in 0..<depth { i = Self.fastStep(i, n, x) }
-                                            acc[r * k + group] += n[i].threshold
-                                            r += 1
-                                        }
+                                        accumulateLeaves(root: root, depth: depth, rows: xs, width: width, count: count,
+                                                         into: acc, stride: k, offset: group,
+                                                         step: { Self.fastStep($0, n, $1) }, leaf: { n[$0].threshold })
                                     }
                                     group += 1
                                     if group == k { group = 0 }
