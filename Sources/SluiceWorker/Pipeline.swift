@@ -31,7 +31,6 @@ struct Pipeline {
 
     let setup: WorkerSetup
     let logger: Logger
-    private let decoder: EventDecoder
     private var entities: [String: CachedEntity] = [:]
     private var partitions: [KafkaTopicPartition: PartitionState] = [:]
     private var pending = Pending()
@@ -45,8 +44,6 @@ struct Pipeline {
     init(setup: WorkerSetup, logger: Logger) {
         self.setup = setup
         self.logger = logger
-        // The configuration was validated, so the decoder accepts it.
-        self.decoder = try! EventDecoder(configuration: setup.decoderConfiguration)
         var writer = JSONOutputWriter()
         self.keyPrefixes = setup.featureNames.enumerated().map { index, name in
             writer.reset()
@@ -88,7 +85,7 @@ struct Pipeline {
             guard partitions[tp] != nil else { continue }
             pending.count += 1
             pending.nextOffsets[tp] = message.offset + 1
-            if let error = message.withUnsafeValue({ decoder.decode($0, nowMillis: now, into: &event) }) {
+            if let error = message.withUnsafeValue({ setup.decoder.decode($0, nowMillis: now, into: &event) }) {
                 deadLetter(message, reason: error.reason.rawValue, description: error.description)
                 continue
             }

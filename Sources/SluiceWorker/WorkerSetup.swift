@@ -7,6 +7,7 @@ import SluiceKafka
 package struct WorkerSetup: Sendable {
     package let config: SluiceConfig
     package let decoderConfiguration: EventDecoderConfiguration
+    package let decoder: EventDecoder
     package let engine: FeatureEngine
     package let featureNames: [String]
 
@@ -27,6 +28,11 @@ package struct WorkerSetup: Sendable {
             schema: schema, entityField: config.source.entity, eventTimeField: config.source.eventTime,
             timestampFormat: format, eventIDField: config.source.eventID, maxPayloadBytes: config.source.maxPayloadBytes,
             maxFutureSkewMillis: Self.millis(config.source.maxFutureSkew))
+        do {
+            self.decoder = try EventDecoder(configuration: decoderConfiguration)
+        } catch {
+            throw WorkerError(message: "source: \(error)")
+        }
         let specs = try config.features.map { declaration -> FeatureSpec in
             switch declaration.kind {
             case .value(let field):

@@ -38,13 +38,10 @@ struct CrashRecoveryTests {
         var kills = 0
         for round in 0..<4 {
             let worker = try Self.startWorker(configPath: configPath)
-            let before = try await environment.storedOffsets(observer).values.reduce(0, +)
+            let before = try await environment.committedEvents(observer)
             // More events arrive while this worker runs.
             let producing = Task { try await environment.produce(1_500, seed: 100 + UInt64(round), startMillis: start + Int64(round + 1) * 200_000) }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try await environment.storedOffsets(observer).values.reduce(0, +) <= before, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await waitFor("worker \(round) commits a micro-batch") { try await environment.committedEvents(observer) > before }
             // A random instant while it is processing.
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &generator)))
             kill(worker.processIdentifier, SIGKILL)
@@ -57,9 +54,8 @@ struct CrashRecoveryTests {
         // The last worker finishes the stream and stops gracefully, once it is up (has claimed every partition).
         let epochsBefore = try await epochSum(observer, environment: environment)
         let last = try Self.startWorker(configPath: configPath)
-        let claimDeadline = ContinuousClock.now + .seconds(60)
-        while try await epochSum(observer, environment: environment) < epochsBefore + Int64(environment.partitions), ContinuousClock.now < claimDeadline {
-            try await Task.sleep(for: .milliseconds(20))
+        try await waitFor("the last worker claims every partition") {
+            try await epochSum(observer, environment: environment) >= epochsBefore + Int64(environment.partitions)
         }
         try await environment.waitUntilCaughtUp(observer)
         kill(last.processIdentifier, SIGTERM)
@@ -99,10 +95,8 @@ struct CrashRecoveryTests {
         // Both members own partitions once each of them has claimed (epoch ≥ 1) and the claims are spread.
         try await waitForOwners(observer, environment: environment, count: 2)
         let producing = Task { try await environment.produce(3_000, seed: 32, startMillis: start + 400_000) }
-        let before = try await environment.storedOffsets(observer).values.reduce(0, +)
-        while try await environment.storedOffsets(observer).values.reduce(0, +) <= before {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let before = try await environment.committedEvents(observer)
+        try await waitFor("the pair commits a micro-batch of the new events") { try await environment.committedEvents(observer) > before }
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
         victim = try Self.startWorker(configPath: configPath)
@@ -132,17 +126,12 @@ struct CrashRecoveryTests {
 
     /// Waits until the partitions' claims name `count` different owners.
     private func waitForOwners(_ connection: PostgresConnection, environment: WorkerEnvironment, count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
+        try await waitFor("the partitions are claimed by \(count) workers") {
             let exists = try await connection.query("SELECT to_regclass($1) IS NOT NULL", ["\(environment.schema).consumer_offsets"]).first!.decode(Bool.self, column: 0)
-            if exists {
-                let owners = try await connection.query("SELECT count(DISTINCT owner) FROM \(environment.schema).consumer_offsets WHERE consumer_group = $1", [environment.group])
-                    .first!.decode(Int64.self, column: 0)
-                if owners >= count { return }
-            }
-            try await Task.sleep(for: .milliseconds(50))
+            guard exists else { return false }
+            let owners = try await connection.query("SELECT count(DISTINCT owner) FROM \(environment.schema).consumer_offsets WHERE consumer_group = $1", [environment.group])
+                .first!.decode(Int64.self, column: 0)
+            return owners >= count
         }
-        Issue.record("the partitions were not claimed by \(count) workers within 60 s")
-        throw CancellationError()
     }
 }

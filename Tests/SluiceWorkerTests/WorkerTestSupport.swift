@@ -153,14 +153,15 @@ struct WorkerEnvironment {
     /// Waits until PostgreSQL's stored offsets reach the topic's high watermarks.
     func waitUntilCaughtUp(_ connection: PostgresConnection, timeout: Duration = .seconds(120)) async throws {
         let target = try await highWatermarks()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        try await waitFor("the worker stores offsets \(target)", timeout: timeout) {
             let stored = try await storedOffsets(connection)
-            if target.allSatisfy({ (stored[$0.key] ?? 0) >= $0.value }) { return }
-            try await Task.sleep(for: .milliseconds(50))
+            return target.allSatisfy { (stored[$0.key] ?? 0) >= $0.value }
         }
-        Issue.record("the worker did not catch up with \(target) within \(timeout): stored \(try await storedOffsets(connection))")
-        throw CancellationError()
+    }
+
+    /// The sum of the stored next offsets: it grows whenever a micro-batch commits.
+    func committedEvents(_ connection: PostgresConnection) async throws -> Int64 {
+        try await storedOffsets(connection).values.reduce(0, +)
     }
 
     /// Online features per entity as stored.
@@ -184,6 +185,17 @@ struct WorkerEnvironment {
         try await connection.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
         await connection.close()
     }
+}
+
+/// Polls `condition` until it holds; records an issue naming `what` and throws when `timeout` passes first.
+func waitFor(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out after \(timeout) waiting until \(what)")
+    throw CancellationError()
 }
 
 /// The features every entity must end with, computed straight from the topic: each partition's events in
@@ -213,7 +225,7 @@ struct ReferenceRun {
         await consumer.close()
 
         var run = ReferenceRun()
-        let decoder = try EventDecoder(configuration: setup.decoderConfiguration)
+        let decoder = setup.decoder
         let engine = setup.engine
         var states: [String: EntityState] = [:]
         var output: [FieldValue] = []
