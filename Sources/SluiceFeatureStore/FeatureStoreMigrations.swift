@@ -56,6 +56,57 @@ package enum FeatureStoreMigrations {
                 PRIMARY KEY (consumer_group, topic, partition))
             """,
         ] },
+        // The model registry, and the prediction on each feature-log row: the log row of an event holds its features
+        // and its score, so the predictions log is a view of the feature log (one row per offset, idempotent on
+        // replay for the same reason the feature log is).
+        Migration(version: 2, description: "model registry, predictions on the feature log") { s in [
+            """
+            CREATE TABLE \(s).models (
+                name text NOT NULL,
+                version int NOT NULL,
+                format text NOT NULL CHECK (format IN ('xgboost-json', 'lightgbm-text', 'linear-json')),
+                artifact bytea NOT NULL,
+                sha256 text NOT NULL,
+                feature_names text[] NOT NULL,
+                output_count int NOT NULL,
+                stage text NOT NULL CHECK (stage IN ('staging', 'shadow', 'production', 'archived')),
+                reference json,
+                metrics json,
+                description text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                stage_changed_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (name, version))
+            """,
+            "CREATE UNIQUE INDEX models_one_production ON \(s).models (name) WHERE stage = 'production'",
+            "CREATE UNIQUE INDEX models_one_shadow ON \(s).models (name) WHERE stage = 'shadow'",
+            """
+            CREATE TABLE \(s).model_stage_history (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                version int NOT NULL,
+                from_stage text,
+                to_stage text NOT NULL,
+                changed_at timestamptz NOT NULL DEFAULT now(),
+                FOREIGN KEY (name, version) REFERENCES \(s).models (name, version))
+            """,
+            "CREATE INDEX model_stage_history_name ON \(s).model_stage_history (name, id)",
+            """
+            ALTER TABLE \(s).feature_log
+                ADD COLUMN model_name text,
+                ADD COLUMN model_version int,
+                ADD COLUMN score float8,
+                ADD COLUMN scores float8[],
+                ADD COLUMN explanation json,
+                ADD COLUMN challenger_version int,
+                ADD COLUMN challenger_score float8
+            """,
+            """
+            CREATE VIEW \(s).predictions AS
+            SELECT prediction_id, event_id, entity, event_time, logged_at, model_name, model_version, score, scores,
+                   explanation, challenger_version, challenger_score, features, source_topic, source_partition, source_offset
+            FROM \(s).feature_log WHERE model_version IS NOT NULL
+            """,
+        ] },
     ]
 
     /// Applies every migration the database does not have yet; returns the versions applied.
