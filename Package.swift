@@ -72,6 +72,7 @@ let package = Package(
         .target(
             name: "SluiceWorker",
             dependencies: [
+                "SluiceInference",
                 "SluiceKafka",
                 "SluicePostgres",
                 "SluiceFeatures",
@@ -175,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceWorkerTests",
-            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration"],
+            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -54,8 +54,11 @@ package struct FeatureStoreBatch: Sendable {
         package var eventTimeMillis: Int64
         package var featuresJSON: [UInt8]
         package var predictionID: String
+        /// The prediction made for this event, when a model scored it.
+        package var prediction: Prediction?
 
-        package init(topic: String, partition: Int32, offset: Int64, entity: String, eventID: String?, eventTimeMillis: Int64, featuresJSON: [UInt8], predictionID: String) {
+        package init(topic: String, partition: Int32, offset: Int64, entity: String, eventID: String?, eventTimeMillis: Int64, featuresJSON: [UInt8], predictionID: String, prediction: Prediction? = nil) {
+            self.prediction = prediction
             self.topic = topic
             self.partition = partition
             self.offset = offset
@@ -64,6 +67,30 @@ package struct FeatureStoreBatch: Sendable {
             self.eventTimeMillis = eventTimeMillis
             self.featuresJSON = featuresJSON
             self.predictionID = predictionID
+        }
+    }
+
+    /// The model output stored with a log row (the predictions log is a view of the feature log).
+    package struct Prediction: Sendable {
+        package var modelName: String
+        package var modelVersion: Int32
+        /// The score of binary and regression models; nil for multiclass models.
+        package var score: Double?
+        /// The class probabilities of multiclass models.
+        package var scores: [Double]?
+        /// `[{"feature":…,"contribution":…}]` when explanations are on.
+        package var explanationJSON: [UInt8]?
+        package var challengerVersion: Int32?
+        package var challengerScore: Double?
+
+        package init(modelName: String, modelVersion: Int32, score: Double?, scores: [Double]?, explanationJSON: [UInt8]?, challengerVersion: Int32?, challengerScore: Double?) {
+            self.modelName = modelName
+            self.modelVersion = modelVersion
+            self.score = score
+            self.scores = scores
+            self.explanationJSON = explanationJSON
+            self.challengerVersion = challengerVersion
+            self.challengerScore = challengerScore
         }
     }
 
@@ -209,11 +236,12 @@ package final class FeatureStore: Sendable {
             if !batch.logRows.isEmpty {
                 let rows = batch.logRows
                 try await connection.copyInBinary("""
-                    COPY \(s).feature_log (source_topic, source_partition, source_offset, entity, event_id, event_time, features, prediction_id)
+                    COPY \(s).feature_log (source_topic, source_partition, source_offset, entity, event_id, event_time, features, prediction_id,
+                                           model_name, model_version, score, scores, explanation, challenger_version, challenger_score)
                     FROM STDIN (FORMAT binary)
                     """) { encoder in
                     for row in rows {
-                        try encoder.beginRow(fieldCount: 8)
+                        try encoder.beginRow(fieldCount: 15)
                         try encoder.write(row.topic)
                         encoder.write(row.partition)
                         encoder.write(row.offset)
@@ -223,6 +251,17 @@ package final class FeatureStore: Sendable {
                         // json's binary form is its UTF-8 text.
                         try encoder.write(row.featuresJSON)
                         try encoder.write(row.predictionID)
+                        if let p = row.prediction {
+                            try encoder.write(p.modelName)
+                            encoder.write(p.modelVersion)
+                            try encoder.write(p.score)
+                            try encoder.write(p.scores)
+                            try encoder.write(p.explanationJSON)
+                            try encoder.write(p.challengerVersion)
+                            try encoder.write(p.challengerScore)
+                        } else {
+                            for _ in 0..<7 { encoder.writeNull() }
+                        }
                     }
                 }
             }

@@ -27,6 +27,9 @@ struct Pipeline {
         var dirtySet: Set<String> = []
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
         var count = 0
+        /// The numeric feature values of each log row (`featureNames.count` per row; NaN for strings and
+        /// nulls, 0/1 for bools), row-major: the model input.
+        var rows: [Double] = []
     }
 
     let setup: WorkerSetup
@@ -111,6 +114,14 @@ struct Pipeline {
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
                 eventTimeMillis: event.eventTimeMillis, featuresJSON: featuresJSON(output), predictionID: "\(tp.topic)/\(tp.partition)/\(message.offset)"))
+            for value in output {
+                switch value {
+                case .double(let d): pending.rows.append(d)
+                case .int(let i): pending.rows.append(Double(i))
+                case .bool(let b): pending.rows.append(b ? 1 : 0)
+                case .string, .null: pending.rows.append(.nan)
+                }
+            }
         }
     }
 

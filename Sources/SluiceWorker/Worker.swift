@@ -22,12 +22,18 @@ package final class Worker: Sendable {
         package var deadLettered: [String: Int] = [:]
         package var microBatches = 0
         package var fencedBatches = 0
-        /// Wall-clock nanoseconds spent per stage: decode + features, dead-letter acknowledgements, entity state
-        /// serialization, and the PostgreSQL transaction.
+        /// Wall-clock nanoseconds spent per stage: decode + features, entity state serialization, and the
+        /// PostgreSQL transaction (scoring and acknowledgements below).
         package var processNanos: UInt64 = 0
-        package var deadLetterNanos: UInt64 = 0
         package var serializeNanos: UInt64 = 0
         package var commitNanos: UInt64 = 0
+        /// Predictions published (acknowledged by Kafka and committed with their micro-batch).
+        package var predicted = 0
+        /// Wall-clock nanoseconds spent scoring (all cores) and waiting for Kafka's acknowledgements.
+        package var scoreNanos: UInt64 = 0
+        package var acknowledgeNanos: UInt64 = 0
+        /// Model versions that have scored micro-batches, in the order they took over.
+        package var modelVersions: [Int] = []
     }
 
     private let setup: WorkerSetup
@@ -39,6 +45,8 @@ package final class Worker: Sendable {
     private let counters = Mutex(Counters())
     /// Partitions whose last commit was fenced; the consumer loop drops their cached state.
     private let fencedPartitions = Mutex<[KafkaTopicPartition]>([])
+    /// The models that score the next micro-batch; replaced whole by `setModels` (hot swap).
+    private let models = Mutex(ScoringModels())
 
     /// Creates the worker's Kafka clients; `connection` is the feature store's writer connection (migrated),
     /// `reader` a second connection for state restores: they run while the previous micro-batch's transaction
@@ -54,6 +62,14 @@ package final class Worker: Sendable {
     }
 
     package var counts: Counters { counters.withLock { $0 } }
+
+    /// Replaces the scoring models; the next micro-batch is scored by them (a batch never mixes versions).
+    package func setModels(_ new: ScoringModels) {
+        models.withLock { $0 = new }
+    }
+
+    /// The models that score the next micro-batch.
+    package var currentModels: ScoringModels { models.withLock { $0 } }
 
     /// Stops consuming; `run()` then commits what it holds and returns.
     package func stop() async {
@@ -114,16 +130,15 @@ package final class Worker: Sendable {
         logger.info("worker stopped", metadata: ["counters": "\(counts)"])
     }
 
-    /// Dead letters first (acknowledged by Kafka), then one transaction for the rest, started in the background
-    /// once the previous micro-batch's transaction has finished. A fenced batch (its partitions were claimed by
-    /// another worker) is dropped with its partitions' cached state.
+    /// Scores the pending micro-batch (all cores, one model version for the whole batch), queues its dead
+    /// letters and predictions to Kafka, and starts its one transaction in the background once the previous
+    /// micro-batch's transaction has finished and Kafka has acknowledged every message of this one. A fenced
+    /// batch (its partitions were claimed by another worker) is dropped with its partitions' cached state.
     private func flush(_ pipeline: inout Pipeline, inFlight: inout Task<Void, any Error>?) async throws {
         guard pipeline.pendingCount > 0 else { return }
         var pending = pipeline.takePending()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        if !pending.deadLetters.isEmpty {
-            _ = try await producer.sendBatch(pending.deadLetters)
-        }
+        var predictions = score(&pending)
         let t1 = DispatchTime.now().uptimeNanoseconds
         pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
         let t2 = DispatchTime.now().uptimeNanoseconds
@@ -134,19 +149,73 @@ package final class Worker: Sendable {
             defer { partitions = [] }
             return partitions.isEmpty ? nil : partitions
         }) {
+            func isFenced(_ topic: String, _ partition: Int32) -> Bool { fenced.contains { $0.topic == topic && $0.partition == partition } }
             pipeline.revoke(fenced)
-            pending.batch.entities.removeAll { entity in fenced.contains { $0.topic == entity.topic && $0.partition == entity.partition } }
-            pending.batch.logRows.removeAll { row in fenced.contains { $0.topic == row.topic && $0.partition == row.partition } }
-            pending.batch.offsets.removeAll { offset in fenced.contains { $0.topic == offset.topic && $0.partition == offset.partition } }
+            pending.batch.entities.removeAll { isFenced($0.topic, $0.partition) }
+            pending.batch.logRows.removeAll { isFenced($0.topic, $0.partition) }
+            pending.batch.offsets.removeAll { isFenced($0.topic, $0.partition) }
+            predictions.removeAll { isFenced($0.topic, $0.partition) }
+            pending.deadLetters.removeAll { message in
+                message.headers.first { $0.name == "sluice.source.topic" }.map { topic in
+                    isFenced(String(decoding: topic.value ?? [], as: UTF8.self),
+                             Int32(String(decoding: message.headers.first { $0.name == "sluice.source.partition" }?.value ?? [], as: UTF8.self)) ?? -1)
+                } ?? false
+            }
         }
+        // Dead letters and predictions are queued now, in order, and acknowledged before the transaction.
+        let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message))
         let batch = pending.batch
         let reasons = pending.reasons
+        let predicted = predictions.count
         inFlight = Task { [self] in
-            try await commit(batch, reasons: reasons, deadLetterNanos: t1 - t0, serializeNanos: t2 - t1)
+            let acknowledging = DispatchTime.now().uptimeNanoseconds
+            _ = try await deliveries.acknowledged()
+            let acknowledged = DispatchTime.now().uptimeNanoseconds
+            try await commit(batch, reasons: reasons, predicted: predicted, scoreNanos: t1 - t0, acknowledgeNanos: acknowledged - acknowledging, serializeNanos: t2 - t1)
         }
     }
 
-    private func commit(_ batch: FeatureStoreBatch, reasons: [String: Int], deadLetterNanos: UInt64, serializeNanos: UInt64) async throws {
+    /// A prediction message and the partition whose event it scored.
+    private struct PredictionMessage {
+        var topic: String
+        var partition: Int32
+        var message: KafkaProducerMessage
+    }
+
+    /// Scores the micro-batch's log rows with the current models and records each prediction on its log row.
+    private func score(_ pending: inout Pipeline.Pending) -> [PredictionMessage] {
+        let current = models.withLock { $0 }
+        let rows = pending.batch.logRows
+        guard let champion = current.champion, !rows.isEmpty else { return [] }
+        let width = setup.featureNames.count
+        let scores = BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: champion, explainTopK: setup.config.model.explainTopK)
+        let challenger = current.challenger.map { BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: $0, explainTopK: 0) }
+        let scoredAt = Int64(Date().timeIntervalSince1970 * 1_000)
+        let topic = setup.config.outputs.predictionsTopic
+        var encoder = PredictionEncoder()
+        var messages: [PredictionMessage] = []
+        messages.reserveCapacity(rows.count)
+        for (index, row) in rows.enumerated() {
+            let bytes = encoder.encode(predictionID: row.predictionID, eventID: row.eventID, entity: row.entity, eventTimeMillis: row.eventTimeMillis,
+                                       scoredAtMillis: scoredAt, champion: scores, challenger: challenger, row: index, featuresJSON: row.featuresJSON)
+            messages.append(PredictionMessage(topic: row.topic, partition: row.partition, message: KafkaProducerMessage(
+                topic: topic, key: Array(row.entity.utf8), value: bytes,
+                headers: [KafkaHeader(name: "sluice.model", text: "\(champion.name)/\(champion.version)")])))
+            let output = scores.output(row: index)
+            pending.batch.logRows[index].prediction = FeatureStoreBatch.Prediction(
+                modelName: champion.name, modelVersion: Int32(champion.version),
+                score: output.count == 1 ? output.first : nil, scores: output.count == 1 ? nil : Array(output),
+                explanationJSON: encoder.explanationJSON(scores, row: index),
+                challengerVersion: challenger.map { Int32($0.model.version) },
+                challengerScore: challenger.flatMap { $0.model.isScalar ? $0.output(row: index).first : nil })
+        }
+        counters.withLock { counters in
+            if counters.modelVersions.last != champion.version { counters.modelVersions.append(champion.version) }
+        }
+        return messages
+    }
+
+    private func commit(_ batch: FeatureStoreBatch, reasons: [String: Int], predicted: Int, scoreNanos: UInt64, acknowledgeNanos: UInt64, serializeNanos: UInt64) async throws {
         let started = DispatchTime.now().uptimeNanoseconds
         var attempt = 0
         while true {
@@ -171,7 +240,9 @@ package final class Worker: Sendable {
         try? await consumer.commit(offsets, synchronously: false)
         let finished = DispatchTime.now().uptimeNanoseconds
         counters.withLock { counters in
-            counters.deadLetterNanos += deadLetterNanos
+            counters.scoreNanos += scoreNanos
+            counters.acknowledgeNanos += acknowledgeNanos
+            counters.predicted += predicted
             counters.serializeNanos += serializeNanos
             counters.commitNanos += finished - started
             counters.processed += batch.logRows.count

@@ -6,6 +6,7 @@ import SluiceFeatures
 import SluiceKafka
 import SluicePostgres
 import SluiceWorker
+import Synchronization
 import Testing
 
 /// One isolated worker environment per test: its own topic, dead-letter topic, consumer group and PostgreSQL
@@ -48,7 +49,11 @@ struct WorkerEnvironment {
         }
         try await createTopic(topic, partitions: partitions)
         try await createTopic(topic + ".dlq", partitions: 1)
+        try await createTopic(predictionsTopic, partitions: 2)
     }
+
+    /// The topic this environment's worker publishes predictions to.
+    var predictionsTopic: String { "predictions-\(id)" }
 
     private static let sharedCluster = Result { try DevCluster(brokers: 1, logger: logger) }
 
@@ -90,12 +95,36 @@ struct WorkerEnvironment {
           - {name: last_country, aggregate: last, of: country}
           - {name: secs_since_last, aggregate: time_since_last}
         flush: {max_events: 2000, max_interval: 200ms}
+        outputs: {predictions_topic: \(predictionsTopic)}
         logging: {level: error}
         """
     }
 
-    func config() throws -> SluiceConfig {
-        try SluiceConfig.load(yamlText: yaml, environment: [:]).config
+    func config(extra: String = "") throws -> SluiceConfig {
+        try SluiceConfig.load(yamlText: yaml + "\n" + extra, environment: [:]).config
+    }
+
+    /// Reads a topic from the beginning until `count` messages have arrived (or the deadline passes).
+    func consume(_ topic: String, count: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: "read-\(UUID().uuidString.prefix(8))"), logger: Self.logger)
+        try consumer.subscribe(topics: [topic])
+        let collected = Mutex<[KafkaMessage]>([])
+        let reading = Task {
+            for await event in consumer.events {
+                switch event {
+                case .messages(let batch): collected.withLock { $0 += batch }
+                case .partitionsAssigned(let assignment): assignment.start()
+                case .partitionsRevoked(let revocation): revocation.done()
+                case .error, .idle: break
+                }
+                if collected.withLock({ $0.count }) >= count { break }
+            }
+        }
+        defer { reading.cancel() }
+        try await waitFor("\(count) messages on \(topic)", timeout: timeout) { collected.withLock { $0.count } >= count }
+        await consumer.close()
+        _ = await reading.value
+        return collected.withLock { $0 }
     }
 
     /// Produces demo events keyed by entity; about 1 in 200 is malformed or late.

@@ -116,6 +116,13 @@ package struct JSONOutputWriter: Sendable {
         }
     }
 
+    /// Writes an already encoded JSON value (an object or array built elsewhere) as the next value.
+    package mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
     /// Writes an epoch-milliseconds time as an RFC 3339 string (`"2026-01-02T03:04:05.678Z"`).
     package mutating func timestamp(millis: Int64) {
         string(RFC3339Timestamp.format(millis: millis))

@@ -55,7 +55,13 @@ package final class KafkaProducer: Sendable {
     /// - Returns: a delivery report per message, in the order given.
     /// - Throws: the first failure, after all messages have settled, so the caller knows nothing is still in flight.
     package func sendBatch(_ messages: [KafkaProducerMessage]) async throws -> [KafkaDeliveryReport] {
-        if messages.isEmpty { return [] }
+        try await enqueueBatch(messages).acknowledged()
+    }
+
+    /// Produces messages (in order) without waiting: the returned value waits for their acknowledgements.
+    /// Lets a caller queue one batch, do other work, and confirm delivery later; batches queued one after the
+    /// other keep their order per partition.
+    package func enqueueBatch(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
         let tracker = BatchDelivery(count: messages.count)
         for (index, message) in messages.enumerated() {
             let id = state.nextID(tracker: tracker, index: index)
@@ -66,15 +72,7 @@ package final class KafkaProducer: Sendable {
                 state.complete(id: id, with: .failure(kafkaError))
             }
         }
-        let results = await withCheckedContinuation { continuation in
-            state.wait(for: tracker, continuation: continuation)
-        }
-        var reports: [KafkaDeliveryReport] = []
-        reports.reserveCapacity(results.count)
-        for result in results {
-            reports.append(try result.get())
-        }
-        return reports
+        return KafkaDeliveries(tracker: tracker, state: state, count: messages.count)
     }
 
     /// Produces a message without waiting for its acknowledgement; the outcome is counted in `deliveryCounts`.
@@ -159,6 +157,31 @@ package final class KafkaProducer: Sendable {
 }
 
 /// Tracks the outcome of one `sendBatch` call. Only touched under `ProducerState`'s lock.
+/// Messages queued by `KafkaProducer.enqueueBatch`, waiting for Kafka's acknowledgements.
+package struct KafkaDeliveries: Sendable {
+    fileprivate let tracker: BatchDelivery
+    fileprivate let state: ProducerState
+
+    /// The number of messages in the batch.
+    package let count: Int
+
+    /// Waits until every message has settled.
+    /// - Returns: a delivery report per message, in the order given.
+    /// - Throws: the first failure, after all messages have settled.
+    package func acknowledged() async throws -> [KafkaDeliveryReport] {
+        if count == 0 { return [] }
+        let results = await withCheckedContinuation { continuation in
+            state.wait(for: tracker, continuation: continuation)
+        }
+        var reports: [KafkaDeliveryReport] = []
+        reports.reserveCapacity(results.count)
+        for result in results {
+            reports.append(try result.get())
+        }
+        return reports
+    }
+}
+
 final class BatchDelivery: @unchecked Sendable {
     var results: [Result<KafkaDeliveryReport, KafkaError>?]
     var remaining: Int

@@ -118,7 +118,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
             events: produced, entities: entities, partitions: partitions, microBatch: batch,
             eventsPerSecond: Double(Int64(produced) - first.events) / seconds,
             cpuSecondsPerMillion: cpu / Double(produced) * 1e6, peakRSSBytes: Measure.peakRSSBytes(),
-            stageSeconds: ["decode_features": Double(stages.processNanos) / 1e9, "dead_letters": Double(stages.deadLetterNanos) / 1e9,
+            stageSeconds: ["decode_features": Double(stages.processNanos) / 1e9, "score": Double(stages.scoreNanos) / 1e9, "kafka_acks": Double(stages.acknowledgeNanos) / 1e9,
                            "serialize_state": Double(stages.serializeNanos) / 1e9, "postgres_commit": Double(stages.commitNanos) / 1e9])
         try await observer.execute("DROP SCHEMA \(schema) CASCADE")
         await observer.close()
