@@ -133,76 +133,124 @@ enum System {
 
 /// Encodes prediction messages in the contract of DESIGN.md:
 /// `{prediction_id, event_id, entity_id, event_time, scored_at, model: {name, version}, score, features,
-/// explanation: [{feature, contribution}], challenger?: {version, score}}`. `score` is a number for binary and
-/// regression models and an array of class probabilities for multiclass models.
+/// explanation: [{feature, contribution}], challenger?: {name, version, score}}`. `score` is a number for
+/// binary and regression models and an array of class probabilities for multiclass models.
+///
+/// One encoder serves one micro-batch: the parts that are the same for every row (`scored_at`, the model
+/// objects) are encoded once, the rest is appended byte by byte without intermediate strings.
 struct PredictionEncoder {
-    private var writer = JSONOutputWriter(capacity: 1_024)
+    private var out: [UInt8] = []
+    private let scoredAt: [UInt8]
+    private let championModel: [UInt8]
+    private let challengerPrefix: [UInt8]?
+    private let featureNames: [[UInt8]]
 
-    mutating func encode(predictionID: String, eventID: String?, entity: String, eventTimeMillis: Int64, scoredAtMillis: Int64,
+    init(scoredAtMillis: Int64, champion: ScoringModel, challenger: ScoringModel?) {
+        var writer = JSONOutputWriter()
+        func encoded(_ body: (inout JSONOutputWriter) -> Void) -> [UInt8] {
+            writer.reset()
+            body(&writer)
+            return writer.bytes
+        }
+        scoredAt = encoded { $0.timestamp(millis: scoredAtMillis) }
+        championModel = encoded { w in
+            w.beginObject(); w.key("name"); w.string(champion.name); w.key("version"); w.int(Int64(champion.version)); w.endObject()
+        }
+        challengerPrefix = challenger.map { model in
+            Array(#","challenger":{"name":"#.utf8) + encoded { $0.string(model.name) } + Array(#","version":\#(model.version),"score":"#.utf8)
+        }
+        featureNames = champion.model.featureNames.map { name in encoded { $0.string(name) } }
+        out.reserveCapacity(1_024)
+    }
+
+    mutating func encode(predictionID: String, eventID: String?, entity: String, eventTimeMillis: Int64,
                          champion: ModelScores, challenger: ModelScores?, row: Int, featuresJSON: [UInt8]) -> [UInt8] {
-        writer.reset()
-        writer.beginObject()
-        writer.key("prediction_id"); writer.string(predictionID)
-        writer.key("event_id")
-        if let eventID { writer.string(eventID) } else { writer.null() }
-        writer.key("entity_id"); writer.string(entity)
-        writer.key("event_time"); writer.timestamp(millis: eventTimeMillis)
-        writer.key("scored_at"); writer.timestamp(millis: scoredAtMillis)
-        writer.key("model")
-        writer.beginObject()
-        writer.key("name"); writer.string(champion.model.name)
-        writer.key("version"); writer.int(Int64(champion.model.version))
-        writer.endObject()
-        writer.key("score"); score(champion, row: row)
-        writer.key("features"); writer.raw(featuresJSON)
-        writer.key("explanation")
-        writer.beginArray()
-        if !champion.explanations.isEmpty {
-            let names = champion.model.model.featureNames
-            for contribution in champion.explanations[row] {
-                writer.beginObject()
-                writer.key("feature"); writer.string(names[contribution.featureIndex])
-                writer.key("contribution"); writer.double(contribution.contribution)
-                writer.endObject()
-            }
+        out.removeAll(keepingCapacity: true)
+        append(#"{"prediction_id":"#)
+        quoted(predictionID)
+        append(#","event_id":"#)
+        if let eventID { quoted(eventID) } else { append("null") }
+        append(#","entity_id":"#)
+        quoted(entity)
+        append(#","event_time":""#)
+        RFC3339Timestamp.append(millis: eventTimeMillis, to: &out)
+        append(#"","scored_at":"#)
+        out += scoredAt
+        append(#","model":"#)
+        out += championModel
+        append(#","score":"#)
+        score(champion, row: row)
+        append(#","features":"#)
+        out += featuresJSON
+        append(#","explanation":"#)
+        explanation(champion, row: row)
+        if let challenger, let challengerPrefix {
+            out += challengerPrefix
+            score(challenger, row: row)
+            out.append(UInt8(ascii: "}"))
         }
-        writer.endArray()
-        if let challenger {
-            writer.key("challenger")
-            writer.beginObject()
-            writer.key("name"); writer.string(challenger.model.name)
-            writer.key("version"); writer.int(Int64(challenger.model.version))
-            writer.key("score"); score(challenger, row: row)
-            writer.endObject()
-        }
-        writer.endObject()
-        return writer.bytes
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The explanation as a JSON array for the feature log (`[{"feature":…,"contribution":…}]`), nil when off.
     mutating func explanationJSON(_ scores: ModelScores, row: Int) -> [UInt8]? {
         guard !scores.explanations.isEmpty else { return nil }
-        let names = scores.model.model.featureNames
-        writer.reset()
-        writer.beginArray()
-        for contribution in scores.explanations[row] {
-            writer.beginObject()
-            writer.key("feature"); writer.string(names[contribution.featureIndex])
-            writer.key("contribution"); writer.double(contribution.contribution)
-            writer.endObject()
+        out.removeAll(keepingCapacity: true)
+        explanation(scores, row: row)
+        return out
+    }
+
+    private mutating func explanation(_ scores: ModelScores, row: Int) {
+        out.append(UInt8(ascii: "["))
+        if !scores.explanations.isEmpty {
+            for (i, contribution) in scores.explanations[row].enumerated() {
+                append(i == 0 ? #"{"feature":"# : #",{"feature":"#)
+                out += featureNames[contribution.featureIndex]
+                append(#","contribution":"#)
+                number(contribution.contribution)
+                out.append(UInt8(ascii: "}"))
+            }
         }
-        writer.endArray()
-        return writer.bytes
+        out.append(UInt8(ascii: "]"))
     }
 
     private mutating func score(_ scores: ModelScores, row: Int) {
         let output = scores.output(row: row)
         if output.count == 1 {
-            writer.double(output[output.startIndex])
+            number(output[output.startIndex])
         } else {
-            writer.beginArray()
-            for value in output { writer.double(value) }
-            writer.endArray()
+            out.append(UInt8(ascii: "["))
+            for (i, value) in output.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                number(value)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+
+    private mutating func number(_ value: Double) {
+        if value.isFinite { out += value.description.utf8 } else { append("null") }
+    }
+
+    private mutating func append(_ text: StaticString) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// A JSON string: plain bytes copied at once, escaping only when a byte needs it.
+    private mutating func quoted(_ text: String) {
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            text.withUTF8 { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+        } else {
+            var writer = JSONOutputWriter(capacity: text.utf8.count + 8)
+            writer.string(text)
+            out += writer.bytes
         }
     }
 }

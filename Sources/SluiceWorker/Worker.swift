@@ -192,15 +192,15 @@ package final class Worker: Sendable {
         let challenger = current.challenger.map { BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: $0, explainTopK: 0) }
         let scoredAt = Int64(Date().timeIntervalSince1970 * 1_000)
         let topic = setup.config.outputs.predictionsTopic
-        var encoder = PredictionEncoder()
+        var encoder = PredictionEncoder(scoredAtMillis: scoredAt, champion: champion, challenger: challenger?.model)
         var messages: [PredictionMessage] = []
         messages.reserveCapacity(rows.count)
-        for (index, row) in rows.enumerated() {
-            let bytes = encoder.encode(predictionID: row.predictionID, eventID: row.eventID, entity: row.entity, eventTimeMillis: row.eventTimeMillis,
-                                       scoredAtMillis: scoredAt, champion: scores, challenger: challenger, row: index, featuresJSON: row.featuresJSON)
-            messages.append(PredictionMessage(topic: row.topic, partition: row.partition, message: KafkaProducerMessage(
-                topic: topic, key: Array(row.entity.utf8), value: bytes,
-                headers: [KafkaHeader(name: "sluice.model", text: "\(champion.name)/\(champion.version)")])))
+        for index in rows.indices {
+            let bytes = encoder.encode(predictionID: rows[index].predictionID, eventID: rows[index].eventID, entity: rows[index].entity,
+                                       eventTimeMillis: rows[index].eventTimeMillis, champion: scores, challenger: challenger, row: index,
+                                       featuresJSON: rows[index].featuresJSON)
+            messages.append(PredictionMessage(topic: rows[index].topic, partition: rows[index].partition, message: KafkaProducerMessage(
+                topic: topic, key: Array(rows[index].entity.utf8), value: bytes)))
             let output = scores.output(row: index)
             pending.batch.logRows[index].prediction = FeatureStoreBatch.Prediction(
                 modelName: champion.name, modelVersion: Int32(champion.version),

@@ -119,6 +119,35 @@ package enum RFC3339Timestamp {
     /// Formats milliseconds since the Unix epoch as `YYYY-MM-DDThh:mm:ss.mmmZ` (always UTC, always
     /// three fraction digits). Years outside 0000…9999 cannot be written in RFC 3339; they are
     /// written with as many digits as needed and a leading `-` when negative.
+    /// Appends the `format(millis:)` text (without quotes) to a byte buffer, without an intermediate string
+    /// for years 0…9999.
+    package static func append(millis: Int64, to out: inout [UInt8]) {
+        let (daysQ, msOfDay) = floorDivide(millis, 86_400_000)
+        let (year, month, day) = civilFromDays(daysQ)
+        guard (0...9999).contains(year) else {
+            out += format(millis: millis).utf8
+            return
+        }
+        let ms = Int(msOfDay)
+        @inline(__always) func put(_ value: Int, _ width: Int, then separator: UInt8) {
+            var digits: (UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48)
+            var v = value
+            withUnsafeMutableBytes(of: &digits) { d in
+                var k = width - 1
+                while k >= 0 { d[k] = UInt8(48 + v % 10); v /= 10; k -= 1 }
+                out.append(contentsOf: d.prefix(width))
+            }
+            out.append(separator)
+        }
+        put(year, 4, then: UInt8(ascii: "-"))
+        put(month, 2, then: UInt8(ascii: "-"))
+        put(day, 2, then: UInt8(ascii: "T"))
+        put(ms / 3_600_000, 2, then: UInt8(ascii: ":"))
+        put(ms / 60_000 % 60, 2, then: UInt8(ascii: ":"))
+        put(ms / 1000 % 60, 2, then: UInt8(ascii: "."))
+        put(ms % 1000, 3, then: UInt8(ascii: "Z"))
+    }
+
     package static func format(millis: Int64) -> String {
         let (daysQ, msOfDay) = floorDivide(millis, 86_400_000)
         let (year, month, day) = civilFromDays(daysQ)

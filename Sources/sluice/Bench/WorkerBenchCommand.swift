@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SluiceConfiguration
 import SluiceFeatureStore
+import SluiceInference
 import SluiceKafka
 import SluicePostgres
 import SluiceWorker
@@ -36,6 +37,12 @@ struct WorkerBenchCommand: AsyncParsableCommand {
     @Flag(help: "Run with postgres.synchronous_commit: false (commits do not wait for the WAL flush).")
     var asyncCommit = false
 
+    @Option(help: "Score every event with this model file (XGBoost JSON, LightGBM text or linear JSON) and publish predictions.")
+    var model: String?
+
+    @Option(help: "Feature contributions per prediction when scoring (model.explain_top_k; exact TreeSHAP for trees).")
+    var explainTopK: Int = 0
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -57,9 +64,13 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         if let cluster {
             try cluster.createTopic(topic, partitions: partitions)
             try cluster.createTopic(topic + ".dlq", partitions: 1)
+            try cluster.createTopic(topic + ".predictions", partitions: partitions)
         } else {
-            try await KafkaAdmin(bootstrapServers: brokers, logger: logger).createTopics([KafkaNewTopic(name: topic, partitions: partitions), KafkaNewTopic(name: topic + ".dlq", partitions: 1)])
+            try await KafkaAdmin(bootstrapServers: brokers, logger: logger).createTopics([
+                KafkaNewTopic(name: topic, partitions: partitions), KafkaNewTopic(name: topic + ".dlq", partitions: 1),
+                KafkaNewTopic(name: topic + ".predictions", partitions: partitions)])
         }
+        let scoring = try model.map { path in try ModelLoader.load(contentsOf: URL(fileURLWithPath: path)) }
         var producer = DemoProducer(brokers: brokers, topic: topic, events: events, malformedFraction: 0)
         producer.entities = entities
         producer.seed = 1
@@ -88,6 +99,8 @@ struct WorkerBenchCommand: AsyncParsableCommand {
               - {name: last_country, aggregate: last, of: country}
               - {name: secs_since_last, aggregate: time_since_last}
             flush: {max_events: \(batch), max_interval: 500ms}
+            outputs: {predictions_topic: \(topic).predictions}
+            model: {explain_top_k: \(explainTopK)}
             logging: {level: error}
             """
         let config = try SluiceConfig.load(yamlText: yaml, environment: [:]).config
@@ -95,7 +108,11 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         try await FeatureStoreMigrations.migrate(connection, schema: schema)
         let observer = try await PostgresConnection.connect(url: url, logger: logger)
         let reader = try await PostgresConnection.connect(url: url, logger: logger)
-        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: reader, logger: logger)
+        let setup = try WorkerSetup(config: config)
+        let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: logger)
+        if let scoring {
+            worker.setModels(ScoringModels(champion: try ScoringModel(name: "bench", version: 1, model: scoring, pipelineFeatures: setup.featureNames)))
+        }
         let cpuBefore = Measure.cpuSeconds()
         let running = Task { try await worker.run() }
 
@@ -115,7 +132,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         let first = firstCommit!
         let seconds = Double(done - first.time) / 1e9
         let result = WorkerBenchResult(
-            events: produced, entities: entities, partitions: partitions, microBatch: batch,
+            events: produced, entities: entities, partitions: partitions, microBatch: batch, model: model, explainTopK: explainTopK, predictions: stages.predicted,
             eventsPerSecond: Double(Int64(produced) - first.events) / seconds,
             cpuSecondsPerMillion: cpu / Double(produced) * 1e6, peakRSSBytes: Measure.peakRSSBytes(),
             stageSeconds: ["decode_features": Double(stages.processNanos) / 1e9, "score": Double(stages.scoreNanos) / 1e9, "kafka_acks": Double(stages.acknowledgeNanos) / 1e9,
@@ -133,6 +150,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         } else {
             print("""
                 worker bench: \(produced) events, \(entities) entities (Zipf 1.1), \(partitions) partitions, micro-batch \(batch), 10 features
+                  scoring        \(model.map { "\($0), \(result.predictions) predictions published, explain_top_k \(explainTopK)" } ?? "off")
                   sustained      \(String(format: "%.0f", result.eventsPerSecond)) events/s into PostgreSQL (first commit → caught up)
                   worker CPU     \(String(format: "%.2f", result.cpuSecondsPerMillion)) s per million events (this process; PostgreSQL not included)
                   peak RSS       \(result.peakRSSBytes / 1_048_576) MiB (includes the in-process dev cluster and producer)
@@ -147,6 +165,9 @@ struct WorkerBenchResult: Codable {
     var entities: Int
     var partitions: Int
     var microBatch: Int
+    var model: String?
+    var explainTopK: Int
+    var predictions: Int
     var eventsPerSecond: Double
     var cpuSecondsPerMillion: Double
     var peakRSSBytes: Int

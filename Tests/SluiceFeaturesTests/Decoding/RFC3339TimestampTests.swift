@@ -41,6 +41,23 @@ import Testing
         }
     }
 
+    @Test func appendingBytesWritesWhatFormatReturns() {
+        var bytes: [UInt8] = []
+        for c in fixture.format {
+            bytes.removeAll()
+            RFC3339Timestamp.append(millis: c.millis, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == c.text, "\(c.millis)")
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let millis = Int64(bitPattern: state >> 20) % 400_000_000_000_000
+            bytes.removeAll()
+            RFC3339Timestamp.append(millis: millis, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == formatRFC3339(millis: millis), "\(millis)")
+        }
+    }
+
     @Test func formatThenParseRoundTripsEveryMillisecondInRange() {
         var random = DemoRandomGenerator(seed: 11)
         let range = EventDecoder.supportedMillis
