@@ -64,8 +64,9 @@ enum BatchScorer {
 
     /// - Parameters:
     ///   - rows: `rowCount` rows of the pipeline's numeric feature values, `width` per row, row-major (NaN = missing).
-    ///   - explainTopK: the number of contributions to keep per row (0 = none); exact TreeSHAP for trees.
-    static func score(rows: [Double], width: Int, rowCount: Int, with model: ScoringModel, explainTopK: Int) -> ModelScores {
+    ///   - explainTopK: the number of contributions to keep per row (0 = none).
+    ///   - exact: exact TreeSHAP for tree models when true, path attribution when false (linear models: w·x).
+    static func score(rows: [Double], width: Int, rowCount: Int, with model: ScoringModel, explainTopK: Int, exact: Bool = true) -> ModelScores {
         let outputCount = model.model.outputCount
         var outputs = [Double](repeating: .nan, count: rowCount * outputCount)
         var explanations = [[FeatureContribution]](repeating: [], count: explainTopK > 0 ? rowCount : 0)
@@ -101,7 +102,9 @@ enum BatchScorer {
                             var contributions = [Double](repeating: 0, count: marginCount * (modelWidth + 1))
                             for r in 0..<count {
                                 let row = UnsafeBufferPointer(rebasing: input[(r * modelWidth)..<(r * modelWidth + modelWidth)])
-                                contributions.withUnsafeMutableBufferPointer { model.model.explain(row: row, into: $0) }
+                                contributions.withUnsafeMutableBufferPointer { buffer in
+                                    if exact { model.model.explain(row: row, into: buffer) } else { model.model.explainPath(row: row, into: buffer) }
+                                }
                                 // Multiclass: explain the most probable class.
                                 var k = 0
                                 if marginCount > 1 {

@@ -188,7 +188,8 @@ package final class Worker: Sendable {
         let rows = pending.batch.logRows
         guard let champion = current.champion, !rows.isEmpty else { return [] }
         let width = setup.featureNames.count
-        let scores = BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: champion, explainTopK: setup.config.model.explainTopK)
+        let scores = BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: champion,
+                                         explainTopK: setup.config.model.explainTopK, exact: setup.config.model.explainMethod == .treeshap)
         let challenger = current.challenger.map { BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: $0, explainTopK: 0) }
         let scoredAt = Int64(Date().timeIntervalSince1970 * 1_000)
         let topic = setup.config.outputs.predictionsTopic

@@ -80,6 +80,7 @@ extension SluiceConfig {
         w.section("model") { w in
             w.string("name", model.name)
             w.line("explain_top_k", String(model.explainTopK))
+            w.line("explain_method", model.explainMethod.rawValue)
             w.line("refresh_interval", d(model.refreshInterval))
             w.line("shadow", String(model.shadow))
         }
