@@ -129,7 +129,9 @@ extension ModelRegistry {
             !(("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_" || scalar == "-")
         }
         if let first = bad.first {
-            let shown = first.properties.isWhitespace || first.value < 0x20 ? "U+\(String(first.value, radix: 16, uppercase: true))" : "'\(first)'"
+            let hex = String(first.value, radix: 16, uppercase: true)
+            let invisible = first.properties.isWhitespace || first.value < 0x20
+            let shown = invisible ? "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex : "'\(first)'"
             throw RegistryError(.invalidName, "model name '\(name)' contains \(shown); \(expected)", name: name)
         }
     }

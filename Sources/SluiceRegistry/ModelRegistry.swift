@@ -71,7 +71,7 @@ package final class ModelRegistry: Sendable {
         do {
             model = try ModelLoader.load(bytes: artifact, format: format)
         } catch {
-            let expected = format.map { "a \($0.rawValue) model" } ?? "a model in one of the formats \(ModelFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            let expected = format.map { "a valid \($0.rawValue) model" } ?? "a model in one of the formats \(ModelFormat.allCases.map(\.rawValue).joined(separator: ", "))"
             throw RegistryError(.invalidModel, "cannot register model '\(name)': the artifact (\(artifact.count) bytes) is not \(expected): \(error.message)", name: name)
         }
         if let pipelineFeatures {

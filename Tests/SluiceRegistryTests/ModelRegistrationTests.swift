@@ -56,7 +56,7 @@ struct ModelRegistrationTests {
         let truncated = await expectRegistryError(.invalidModel) {
             _ = try await registry.register(name: name, artifact: Array(xgb.prefix(xgb.count / 2)), format: .xgboostJSON, pipelineFeatures: nil)
         }
-        #expect(truncated?.message.contains("is not a xgboost-json model") == true)
+        #expect(truncated?.message.contains("is not a valid xgboost-json model") == true)
 
         await expectRegistryError(.invalidModel) {
             _ = try await registry.register(name: name, artifact: xgb, format: .lightgbmText, pipelineFeatures: nil)
