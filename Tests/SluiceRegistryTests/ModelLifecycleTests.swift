@@ -34,6 +34,7 @@ struct ModelLifecycleTests {
         #expect(v2.stage == .staging)
         #expect(v2.format == .linearJSON, "detected from the bytes")
         #expect(v2.description == nil)
+        #expect(try await registry.load(name: name, stage: .staging)?.0.version == 2, "the newest staging version")
         #expect(try await registry.promote(name: name, version: 2, to: .production).stage == .production)
         #expect(try await registry.show(name: name, version: 1)?.stage == .archived)
         #expect(try await registry.currentVersions(name: name) == (production: 2, shadow: nil))
