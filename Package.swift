@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -91,6 +92,8 @@ let package = Package(
                 "SluiceConfiguration",
                 "SluiceFeatureStore",
                 "SluiceWorker",
+                "SluiceRegistry",
+                "SluiceInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -144,6 +147,28 @@ let package = Package(
             name: "SluiceInferenceTests",
             dependencies: ["SluiceInference"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceRegistry",
+            dependencies: [
+                "SluiceInference",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceRegistryTests",
+            dependencies: [
+                "SluiceRegistry",
+                "SluiceInference",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

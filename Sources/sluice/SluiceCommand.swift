@@ -10,6 +10,7 @@ struct SluiceCommand: AsyncParsableCommand {
             RunCommand.self,
             MigrateCommand.self,
             FeaturesCommand.self,
+            ModelsCommand.self,
             ConfigCommand.self,
             ProduceDemoCommand.self,
             DevClusterCommand.self,

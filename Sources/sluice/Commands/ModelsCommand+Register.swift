@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import SluiceConfiguration
+import SluiceInference
+import SluiceRegistry
+import SluiceWorker
+
+extension ModelsCommand {
+    /// `sluice models register --name N --file F [--format F] [--stage staging|production] [--description TEXT]`.
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "register",
+            abstract: "Register a model file as the next version of a model.",
+            discussion: """
+                The file must load in its format and every feature it uses must be a numeric feature of the \
+                configured pipeline (features of string fields cannot be scored). The new version starts in staging \
+                unless --stage production is given, which archives the current production version.
+                """
+        )
+
+        @OptionGroup var options: ConfigOptions
+
+        @Option(help: "Model name: 1 to 100 characters from A-Z, a-z, 0-9, '.', '_' and '-'.")
+        var name: String
+
+        @Option(help: "Model file.")
+        var file: String
+
+        @Option(help: "File format (default: detected from the file).")
+        var format: ModelFormat?
+
+        @Option(help: "Initial stage: staging or production.")
+        var stage: ModelStage = .staging
+
+        @Option(help: "Free text stored with the version.")
+        var description: String?
+
+        func validate() throws {
+            guard stage == .staging || stage == .production else {
+                throw ValidationError("--stage \(stage.rawValue): a new version starts in staging or production (promote it to shadow afterwards)")
+            }
+        }
+
+        func run() async throws {
+            try await ModelsCommand.reportingErrors {
+                let config = try ModelsCommand.loadConfig(options)
+                let pipeline = try PipelineFeatures(config: config)
+                let artifact: [UInt8]
+                do {
+                    artifact = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+                } catch {
+                    throw ModelsCommandError("cannot read model file \(file): \(error.localizedDescription)")
+                }
+                // Features of string fields exist in the pipeline but cannot be model inputs: say so, rather than
+                // calling them missing. A file that does not load is left to the registry's own error.
+                if let model = try? ModelLoader.load(bytes: artifact, format: format) {
+                    try pipeline.check(modelFeatures: model.featureNames, name: name)
+                }
+                let registered = try await ModelsCommand.withRegistry(config, migrate: true) { registry in
+                    try await registry.register(name: name, artifact: artifact, format: format, stage: stage,
+                                                pipelineFeatures: pipeline.numeric, description: description)
+                }
+                print("registered \(ModelsCommand.summary(registered))")
+            }
+        }
+    }
+
+    /// The configured pipeline's features, split into those a model can use (numbers and booleans) and those it
+    /// cannot (features whose value is a string: `value` or `last` of a string field).
+    struct PipelineFeatures {
+        var numeric: [String]
+        /// Name → how it is declared, e.g. `last of string field 'country'`.
+        var strings: [(name: String, declaration: String)]
+
+        init(config: SluiceConfig) throws {
+            let setup = try WorkerSetup(config: config)
+            let fieldTypes = Dictionary(config.source.fields.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
+            var strings: [(String, String)] = []
+            for declaration in config.features {
+                switch declaration.kind {
+                case .value(let field) where fieldTypes[field] == .string:
+                    strings.append((declaration.name, "value of string field '\(field)'"))
+                case .aggregate(.last, let field?, _, _) where fieldTypes[field] == .string:
+                    strings.append((declaration.name, "last of string field '\(field)'"))
+                default:
+                    break
+                }
+            }
+            self.strings = strings
+            let stringNames = Set(strings.map(\.0))
+            self.numeric = setup.featureNames.filter { !stringNames.contains($0) }
+        }
+
+        /// - Throws: ``RegistryError`` `featureMismatch` when the model uses string features (and, in the same
+        ///   message, features the pipeline lacks altogether).
+        func check(modelFeatures: [String], name: String) throws {
+            let declarations = Dictionary(strings.map { ($0.name, $0.declaration) }, uniquingKeysWith: { first, _ in first })
+            let used = modelFeatures.filter { declarations[$0] != nil }
+            guard !used.isEmpty else { return }
+            var message = "model '\(name)' uses \(used.count) string feature(s) of the pipeline: "
+                + used.map { "\($0) (\(declarations[$0] ?? ""))" }.joined(separator: ", ")
+                + "; a model scores numbers, so expected only the pipeline's numeric features: \(numeric.joined(separator: ", "))"
+            let known = Set(numeric).union(declarations.keys)
+            let missing = modelFeatures.filter { !known.contains($0) }
+            if !missing.isEmpty {
+                message += "; it also uses \(missing.count) feature(s) the pipeline does not compute: \(missing.joined(separator: ", "))"
+            }
+            throw RegistryError(.featureMismatch, message, name: name)
+        }
+    }
+}
