@@ -74,6 +74,7 @@ let package = Package(
             name: "SluiceWorker",
             dependencies: [
                 "SluiceInference",
+                "SluiceRegistry",
                 "SluiceKafka",
                 "SluicePostgres",
                 "SluiceFeatures",
@@ -201,7 +202,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceWorkerTests",
-            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference"],
+            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

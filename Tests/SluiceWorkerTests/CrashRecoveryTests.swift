@@ -1,5 +1,8 @@
 import Foundation
+import SluiceFeatureStore
+import SluiceKafka
 import SluicePostgres
+import SluiceRegistry
 import SluiceWorker
 import Testing
 
@@ -31,6 +34,12 @@ struct CrashRecoveryTests {
         try environment.yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: configPath) }
         let observer = try await environment.connect()
+        // A production model, so every event is also scored and published before its transaction commits.
+        try await FeatureStoreMigrations.migrate(observer, schema: environment.schema)
+        let weights = [0.004, 0.3, -0.2, -0.0001]
+        let registry = try ModelRegistry(connection: observer, schema: environment.schema, logger: WorkerEnvironment.logger)
+        _ = try await registry.register(name: "default", artifact: linearModelJSON(weights: weights, intercept: -1.5), format: nil,
+                                        stage: .production, pipelineFeatures: try WorkerSetup(config: try environment.config()).featureNames)
         var generator = SystemRandomNumberGenerator()
         let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
         try await environment.produce(3_000, seed: 21, startMillis: start)
@@ -77,6 +86,24 @@ struct CrashRecoveryTests {
         let logged = try logRows.map { "\(try $0.decode(Int32.self, column: 0))/\(try $0.decode(Int64.self, column: 1))" }
         #expect(logged.count == reference.processed, "no duplicate log rows after \(kills) kills")
         #expect(Set(logged) == reference.processedOffsets, "no lost log rows")
+
+        // Predictions are at least once: every logged prediction was published (a kill may have published some
+        // twice, with the same id and score), and nothing was published for an event the store does not hold.
+        let predictions = try await loggedPredictions(environment, observer)
+        #expect(predictions.count == reference.processed)
+        let published = try await environment.consume(environment.predictionsTopic, count: try await environment.messageCount(environment.predictionsTopic, partitions: 2))
+        var scores: [String: Double] = [:]
+        for message in published {
+            let prediction = try JSONDecoder().decode(PredictionMessage.self, from: Data(message.value))
+            if let earlier = scores[prediction.prediction_id] {
+                #expect(earlier == prediction.score, "a replayed prediction \(prediction.prediction_id) has the same score")
+            }
+            scores[prediction.prediction_id] = prediction.score
+        }
+        #expect(Set(scores.keys) == Set(predictions.keys), "no prediction lost after \(kills) kills")
+        for (id, logged) in predictions where scores[id] != logged.score {
+            Issue.record("prediction \(id): published \(String(describing: scores[id])), logged \(logged.score)")
+        }
         await observer.close()
     }
 

@@ -4,6 +4,7 @@ import SluiceFeatures
 import SluiceInference
 import SluiceKafka
 import SluicePostgres
+import SluiceRegistry
 import SluiceWorker
 import Testing
 
@@ -25,13 +26,16 @@ struct PredictionMessage: Decodable {
 }
 
 /// A logistic model over four of the pipeline's features, in Sluice's linear JSON format.
-func linearModel(weights: [Double], intercept: Double) throws -> LoadedModel {
+func linearModelJSON(weights: [Double], intercept: Double) -> [UInt8] {
     let names = ["amount", "txn_count_1h", "merchants_7d", "secs_since_last"]
-    let json = """
+    return Array("""
         {"format": "sluice-linear", "version": 1, "feature_names": [\(names.map { "\"\($0)\"" }.joined(separator: ","))],
          "weights": [\(weights.map { "\($0)" }.joined(separator: ","))], "intercept": \(intercept), "link": "logistic", "missing": "zero"}
-        """
-    return try ModelLoader.load(data: Data(json.utf8), format: .linearJSON)
+        """.utf8)
+}
+
+func linearModel(weights: [Double], intercept: Double) throws -> LoadedModel {
+    try ModelLoader.load(bytes: linearModelJSON(weights: weights, intercept: intercept), format: .linearJSON)
 }
 
 /// What the feature log holds for one event.
@@ -137,30 +141,49 @@ struct ScoringTests {
         await observer.close()
     }
 
-    @Test func modelsSwappedUnderLoadScoreWholeMicroBatchesAndLoseNoPrediction() async throws {
+    @Test func promoteAndRollbackInTheRegistrySwapModelsUnderLoadWithoutLosingAPrediction() async throws {
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }
         let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
         let setup = try WorkerSetup(config: try environment.config())
-        let v1 = try linearModel(weights: [0.004, 0.3, -0.2, -0.0001], intercept: -1.5)
-        let v2 = try linearModel(weights: [-0.001, 0.05, 0.4, 0.0002], intercept: 0.25)
-        let models = [1: try ScoringModel(name: "fraud", version: 1, model: v1, pipelineFeatures: setup.featureNames),
-                      2: try ScoringModel(name: "fraud", version: 2, model: v2, pipelineFeatures: setup.featureNames)]
+        let weights1 = ([0.004, 0.3, -0.2, -0.0001], -1.5), weights2 = ([-0.001, 0.05, 0.4, 0.0002], 0.25)
+        let v1 = try linearModel(weights: weights1.0, intercept: weights1.1)
+        let v2 = try linearModel(weights: weights2.0, intercept: weights2.1)
         let connection = try await environment.connect()
         try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let registry = try ModelRegistry(connection: try await environment.connect(), schema: environment.schema, logger: WorkerEnvironment.logger)
+        _ = try await registry.register(name: "default", artifact: linearModelJSON(weights: weights1.0, intercept: weights1.1), format: nil,
+                                        stage: .production, pipelineFeatures: setup.featureNames)
+        _ = try await registry.register(name: "default", artifact: linearModelJSON(weights: weights2.0, intercept: weights2.1), format: nil,
+                                        stage: .staging, pipelineFeatures: setup.featureNames)
         let reader = try await environment.connect()
         let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: WorkerEnvironment.logger)
-        worker.setModels(ScoringModels(champion: models[1]))
+        let watcher = ModelWatcher(registry: registry, listener: try await environment.connect(), name: "default", shadow: false,
+                                   pipelineFeatures: setup.featureNames, refreshInterval: .seconds(3_600), logger: WorkerEnvironment.logger,
+                                   apply: { worker.setModels($0) })
+        await watcher.refresh()
+        #expect(watcher.versions.production == 1)
+        let watching = Task { await watcher.run() }
+        defer { watching.cancel() }
         let running = Task { try await worker.run() }
 
-        // Events keep arriving in waves while the model is promoted (1 → 2) and rolled back (2 → 1).
+        // Events keep arriving in waves while the model is promoted (1 → 2) and rolled back (2 → 1); the
+        // notification alone (the periodic check is an hour away) brings each change to the worker.
         var produced = 0
-        for (wave, swapTo) in [(0, 2), (1, 1), (2, 0)] {
+        let changes: [(String, @Sendable () async throws -> Void, Int)] = [
+            ("promote 2", { _ = try await registry.promote(name: "default", version: 2) }, 2),
+            ("roll back", { _ = try await registry.rollback(name: "default") }, 1),
+        ]
+        for wave in 0..<3 {
             try await environment.produce(3_000, seed: UInt64(100 + wave), startMillis: start + Int64(wave) * 200_000)
             produced += 3_000
             let target = produced - 1_500
             try await waitFor("wave \(wave) half scored") { worker.counts.predicted >= target }
-            if let next = models[swapTo] { worker.setModels(ScoringModels(champion: next)) }
+            if wave < changes.count {
+                let (what, change, version) = changes[wave]
+                try await change()
+                try await waitFor("the worker hears '\(what)'") { watcher.versions.production == version }
+            }
         }
         let observer = try await environment.connect()
         try await environment.waitUntilCaughtUp(observer)
@@ -169,6 +192,7 @@ struct ScoringTests {
 
         let processed = worker.counts.processed
         #expect(worker.counts.modelVersions == [1, 2, 1], "promote then roll back, each taking over between micro-batches")
+        watching.cancel()
         let logged = try await loggedPredictions(environment, observer)
         #expect(logged.count == processed, "no event went unscored across the swaps")
         let messages = try await environment.consume(environment.predictionsTopic, count: processed)

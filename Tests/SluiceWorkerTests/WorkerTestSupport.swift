@@ -104,6 +104,16 @@ struct WorkerEnvironment {
         try SluiceConfig.load(yamlText: yaml + "\n" + extra, environment: [:]).config
     }
 
+    /// The number of messages a topic holds (the sum of its partitions' high watermarks).
+    func messageCount(_ topic: String, partitions: Int) async throws -> Int {
+        let admin = try KafkaAdmin(bootstrapServers: brokers, logger: Self.logger)
+        var total: Int64 = 0
+        for partition in 0..<partitions {
+            total += try await admin.watermarks(KafkaTopicPartition(topic: topic, partition: Int32(partition))).high
+        }
+        return Int(total)
+    }
+
     /// Reads a topic from the beginning until `count` messages have arrived (or the deadline passes).
     func consume(_ topic: String, count: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: "read-\(UUID().uuidString.prefix(8))"), logger: Self.logger)

@@ -4,13 +4,14 @@ import Foundation
 import Logging
 import SluiceFeatureStore
 import SluicePostgres
+import SluiceRegistry
 import SluiceWorker
 
 /// `sluice run`: the worker.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the worker: consume events, compute features, commit them with the offsets to PostgreSQL.",
+        abstract: "Run the worker: consume events, compute features, score them, publish predictions, commit features with the offsets to PostgreSQL.",
         discussion: "SIGTERM or SIGINT stops consumption, commits what was processed and exits 0."
     )
 
@@ -36,6 +37,15 @@ struct RunCommand: AsyncParsableCommand {
         if !applied.isEmpty { logger.info("applied schema migrations", metadata: ["versions": "\(applied)"]) }
         let reader = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
         let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: logger)
+        // The registry's production (and shadow) version of model.name scores events; promotions arrive by NOTIFY.
+        let registryConnection = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
+        let listener = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
+        let watcher = ModelWatcher(
+            registry: try ModelRegistry(connection: registryConnection, schema: config.postgres.schema, logger: logger),
+            listener: listener, name: config.model.name, shadow: config.model.shadow, pipelineFeatures: setup.featureNames,
+            refreshInterval: config.model.refreshInterval, logger: logger, apply: { worker.setModels($0) })
+        await watcher.refresh()
+        let watching = Task { await watcher.run() }
         let signals = Task {
             let signal = await termination.wait()
             logger.info("stopping", metadata: ["signal": "\(signal)"])
@@ -61,13 +71,17 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("worker started", metadata: ["topics": "\(config.source.topics)", "group": "\(config.kafka.group)",
                                                  "features": "\(setup.featureNames.count)"])
         try await worker.run()
+        watching.cancel()
+        await watching.value
         await connection.close()
         await reader.close()
+        await registryConnection.close()
+        await listener.close()
         let counts = worker.counts
         logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
         if exitAfterIdle != nil {
             let reasons = counts.deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            print("run: consumed \(counts.consumed) events, wrote \(counts.processed) to the feature store in \(counts.microBatches) transactions, dead-lettered \(counts.deadLettered.values.reduce(0, +))\(reasons.isEmpty ? "" : " (\(reasons))")")
+            print("run: consumed \(counts.consumed) events, wrote \(counts.processed) to the feature store in \(counts.microBatches) transactions, published \(counts.predicted) predictions (model versions \(counts.modelVersions)), dead-lettered \(counts.deadLettered.values.reduce(0, +))\(reasons.isEmpty ? "" : " (\(reasons))")")
         }
     }
 }
