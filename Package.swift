@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "SluiceInference",
                 "SluiceRegistry",
+                "SluiceMonitoring",
                 "SluiceKafka",
                 "SluicePostgres",
                 "SluiceFeatures",
@@ -95,6 +96,7 @@ let package = Package(
                 "SluiceWorker",
                 "SluiceRegistry",
                 "SluiceInference",
+                "SluiceMonitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,6 +156,7 @@ let package = Package(
             name: "SluiceRegistry",
             dependencies: [
                 "SluiceInference",
+                "SluiceMonitoring",
                 "SluicePostgres",
                 "SluiceFeatureStore",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -202,7 +205,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceWorkerTests",
-            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry"],
+            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry", "SluiceMonitoring"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -107,6 +107,48 @@ package enum FeatureStoreMigrations {
             FROM \(s).feature_log WHERE model_version IS NOT NULL
             """,
         ] },
+        // The drift monitor's output: every evaluation (with each feature's statistic) and every alert, firing
+        // and resolved, as published to the drift-alerts topic.
+        Migration(version: 3, description: "drift reports and alerts") { s in [
+            """
+            CREATE TABLE \(s).drift_reports (
+                id bigserial PRIMARY KEY,
+                model_name text NOT NULL,
+                model_version int NOT NULL,
+                evaluated_at timestamptz NOT NULL DEFAULT now(),
+                window_start timestamptz,
+                window_end timestamptz,
+                window_events bigint NOT NULL,
+                reference_source text NOT NULL,
+                reference_events bigint NOT NULL,
+                drifted_features int NOT NULL,
+                total_features int NOT NULL,
+                dataset_drift boolean NOT NULL,
+                results json NOT NULL)
+            """,
+            "CREATE INDEX drift_reports_model ON \(s).drift_reports (model_name, id DESC)",
+            """
+            CREATE TABLE \(s).drift_alerts (
+                alert_id text PRIMARY KEY,
+                kind text NOT NULL CHECK (kind IN ('data_drift', 'prediction_drift', 'concept_drift')),
+                state text NOT NULL CHECK (state IN ('firing', 'resolved')),
+                severity text NOT NULL,
+                model_name text NOT NULL,
+                model_version int NOT NULL,
+                feature text,
+                test text NOT NULL,
+                statistic float8,
+                threshold float8,
+                p_value float8,
+                window_start timestamptz,
+                window_end timestamptz,
+                window_events bigint,
+                snapshot_id text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                message json NOT NULL)
+            """,
+            "CREATE INDEX drift_alerts_model ON \(s).drift_alerts (model_name, created_at DESC)",
+        ] },
     ]
 
     /// Applies every migration the database does not have yet; returns the versions applied.
