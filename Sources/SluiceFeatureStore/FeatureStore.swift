@@ -110,9 +110,80 @@ package struct FeatureStoreBatch: Sendable {
         }
     }
 
+    /// One drift-monitor evaluation (`drift_reports`).
+    package struct DriftReportWrite: Sendable {
+        package var modelName: String
+        package var modelVersion: Int32
+        package var windowStartMillis: Int64?
+        package var windowEndMillis: Int64?
+        package var windowEvents: Int64
+        package var referenceSource: String
+        package var referenceEvents: Int64
+        package var driftedFeatures: Int32
+        package var totalFeatures: Int32
+        package var datasetDrift: Bool
+        package var resultsJSON: [UInt8]
+
+        package init(modelName: String, modelVersion: Int32, windowStartMillis: Int64?, windowEndMillis: Int64?, windowEvents: Int64,
+                     referenceSource: String, referenceEvents: Int64, driftedFeatures: Int32, totalFeatures: Int32, datasetDrift: Bool, resultsJSON: [UInt8]) {
+            self.modelName = modelName
+            self.modelVersion = modelVersion
+            self.windowStartMillis = windowStartMillis
+            self.windowEndMillis = windowEndMillis
+            self.windowEvents = windowEvents
+            self.referenceSource = referenceSource
+            self.referenceEvents = referenceEvents
+            self.driftedFeatures = driftedFeatures
+            self.totalFeatures = totalFeatures
+            self.datasetDrift = datasetDrift
+            self.resultsJSON = resultsJSON
+        }
+    }
+
+    /// A drift alert's latest state (`drift_alerts`, one row per alert id).
+    package struct DriftAlertWrite: Sendable {
+        package var alertID: String
+        package var kind: String
+        package var state: String
+        package var severity: String
+        package var modelName: String
+        package var modelVersion: Int32
+        package var feature: String?
+        package var test: String
+        package var statistic: Double
+        package var threshold: Double
+        package var pValue: Double?
+        package var windowStartMillis: Int64?
+        package var windowEndMillis: Int64?
+        package var windowEvents: Int64
+        package var messageJSON: [UInt8]
+
+        package init(alertID: String, kind: String, state: String, severity: String, modelName: String, modelVersion: Int32, feature: String?,
+                     test: String, statistic: Double, threshold: Double, pValue: Double?, windowStartMillis: Int64?, windowEndMillis: Int64?,
+                     windowEvents: Int64, messageJSON: [UInt8]) {
+            self.alertID = alertID
+            self.kind = kind
+            self.state = state
+            self.severity = severity
+            self.modelName = modelName
+            self.modelVersion = modelVersion
+            self.feature = feature
+            self.test = test
+            self.statistic = statistic
+            self.threshold = threshold
+            self.pValue = pValue
+            self.windowStartMillis = windowStartMillis
+            self.windowEndMillis = windowEndMillis
+            self.windowEvents = windowEvents
+            self.messageJSON = messageJSON
+        }
+    }
+
     package var entities: [EntityWrite] = []
     package var logRows: [LogRow] = []
     package var offsets: [OffsetWrite] = []
+    package var driftReports: [DriftReportWrite] = []
+    package var driftAlerts: [DriftAlertWrite] = []
 
     package init() {}
 }
@@ -232,6 +303,29 @@ package final class FeatureStore: Sendable {
                     """, [entities.map(\.entity), entities.map(\.topic), entities.map(\.partition),
                           entities.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0.eventTimeMillis) },
                           entities.map { String(decoding: $0.featuresJSON, as: UTF8.self) }, entities.map { PostgresBytea($0.state) }, featureSet])
+            }
+            for report in batch.driftReports {
+                try await connection.execute("""
+                    INSERT INTO \(s).drift_reports (model_name, model_version, window_start, window_end, window_events, reference_source,
+                        reference_events, drifted_features, total_features, dataset_drift, results)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::json)
+                    """, [report.modelName, report.modelVersion, report.windowStartMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) },
+                          report.windowEndMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) }, report.windowEvents,
+                          report.referenceSource, report.referenceEvents, report.driftedFeatures, report.totalFeatures, report.datasetDrift,
+                          String(decoding: report.resultsJSON, as: UTF8.self)])
+            }
+            for alert in batch.driftAlerts {
+                try await connection.execute("""
+                    INSERT INTO \(s).drift_alerts (alert_id, kind, state, severity, model_name, model_version, feature, test, statistic,
+                        threshold, p_value, window_start, window_end, window_events, message)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::json)
+                    ON CONFLICT (alert_id) DO UPDATE SET state = excluded.state, statistic = excluded.statistic,
+                        p_value = excluded.p_value, window_start = excluded.window_start, window_end = excluded.window_end,
+                        window_events = excluded.window_events, message = excluded.message
+                    """, [alert.alertID, alert.kind, alert.state, alert.severity, alert.modelName, alert.modelVersion, alert.feature, alert.test,
+                          alert.statistic, alert.threshold, alert.pValue, alert.windowStartMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) },
+                          alert.windowEndMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) }, alert.windowEvents,
+                          String(decoding: alert.messageJSON, as: UTF8.self)])
             }
             if !batch.logRows.isEmpty {
                 let rows = batch.logRows

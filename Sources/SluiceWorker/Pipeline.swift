@@ -30,10 +30,14 @@ struct Pipeline {
         /// The numeric feature values of each log row (`featureNames.count` per row; NaN for strings and
         /// nulls, 0/1 for bools), row-major: the model input.
         var rows: [Double] = []
+        /// The string features' values of each log row, row-major (for the drift monitor).
+        var strings: [String?] = []
     }
 
     let setup: WorkerSetup
     let logger: Logger
+    /// Watches the scored features; fed by the worker's flush.
+    var drift: DriftMonitor
     private var entities: [String: CachedEntity] = [:]
     private var partitions: [KafkaTopicPartition: PartitionState] = [:]
     private var pending = Pending()
@@ -47,6 +51,7 @@ struct Pipeline {
     init(setup: WorkerSetup, logger: Logger) {
         self.setup = setup
         self.logger = logger
+        self.drift = DriftMonitor(settings: setup.drift, featureNames: setup.featureNames, stringFeatures: setup.stringFeatures)
         var writer = JSONOutputWriter()
         self.keyPrefixes = setup.featureNames.enumerated().map { index, name in
             writer.reset()
@@ -114,12 +119,15 @@ struct Pipeline {
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
                 eventTimeMillis: event.eventTimeMillis, featuresJSON: featuresJSON(output), predictionID: "\(tp.topic)/\(tp.partition)/\(message.offset)"))
-            for value in output {
+            for (value, isString) in zip(output, setup.stringFeatures) {
                 switch value {
                 case .double(let d): pending.rows.append(d)
                 case .int(let i): pending.rows.append(Double(i))
                 case .bool(let b): pending.rows.append(b ? 1 : 0)
                 case .string, .null: pending.rows.append(.nan)
+                }
+                if isString {
+                    if case .string(let text) = value { pending.strings.append(text) } else { pending.strings.append(nil) }
                 }
             }
         }

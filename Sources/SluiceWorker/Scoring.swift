@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SluiceFeatures
 import SluiceInference
+import SluiceMonitoring
 
 /// One registered model version, ready to score the pipeline's feature rows.
 package struct ScoringModel: Sendable {
@@ -10,9 +11,11 @@ package struct ScoringModel: Sendable {
     package let model: LoadedModel
     /// For each model input (in the model's feature order), the index of the pipeline feature feeding it.
     let inputs: [Int]
+    /// The drift monitor's reference for this version, when one was registered or built from live events.
+    package let reference: ReferenceProfile?
 
     /// - Throws: `WorkerError` listing every model feature the pipeline does not produce.
-    package init(name: String, version: Int, model: LoadedModel, pipelineFeatures: [String]) throws {
+    package init(name: String, version: Int, model: LoadedModel, pipelineFeatures: [String], reference: ReferenceProfile? = nil) throws {
         var index: [String: Int] = [:]
         for (i, feature) in pipelineFeatures.enumerated() where index[feature] == nil { index[feature] = i }
         let missing = model.featureNames.filter { index[$0] == nil }
@@ -23,6 +26,7 @@ package struct ScoringModel: Sendable {
         self.version = version
         self.model = model
         self.inputs = model.featureNames.map { index[$0]! }
+        self.reference = reference
     }
 
     /// True when the model gives one number per row (binary probability or regression value); multiclass

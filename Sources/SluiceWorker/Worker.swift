@@ -4,6 +4,7 @@ import Logging
 import SluiceFeatureStore
 import SluiceFeatures
 import SluiceKafka
+import SluiceMonitoring
 import SluicePostgres
 import Synchronization
 
@@ -34,6 +35,9 @@ package final class Worker: Sendable {
         package var acknowledgeNanos: UInt64 = 0
         /// Model versions that have scored micro-batches, in the order they took over.
         package var modelVersions: [Int] = []
+        /// Drift-window evaluations, and alerts by state (`firing`, `resolved`).
+        package var driftEvaluations = 0
+        package var driftAlerts: [String: Int] = [:]
     }
 
     private let setup: WorkerSetup
@@ -47,6 +51,8 @@ package final class Worker: Sendable {
     private let fencedPartitions = Mutex<[KafkaTopicPartition]>([])
     /// The models that score the next micro-batch; replaced whole by `setModels` (hot swap).
     private let models = Mutex(ScoringModels())
+    /// Stores a drift reference built from live events with its model version (the registry).
+    private let referenceSink = Mutex<(@Sendable (String, Int, ReferenceProfile) async -> Void)?>(nil)
 
     /// Creates the worker's Kafka clients; `connection` is the feature store's writer connection (migrated),
     /// `reader` a second connection for state restores: they run while the previous micro-batch's transaction
@@ -66,6 +72,11 @@ package final class Worker: Sendable {
     /// Replaces the scoring models; the next micro-batch is scored by them (a batch never mixes versions).
     package func setModels(_ new: ScoringModels) {
         models.withLock { $0 = new }
+    }
+
+    /// Where drift references built from live events go (the registry stores them with the model version).
+    package func setReferenceSink(_ sink: @escaping @Sendable (_ model: String, _ version: Int, _ profile: ReferenceProfile) async -> Void) {
+        referenceSink.withLock { $0 = sink }
     }
 
     /// The models that score the next micro-batch.
@@ -138,7 +149,12 @@ package final class Worker: Sendable {
         guard pipeline.pendingCount > 0 else { return }
         var pending = pipeline.takePending()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var predictions = score(&pending)
+        let scored = score(&pending)
+        var predictions = scored.messages
+        var alerts: [KafkaProducerMessage] = []
+        if let champion = scored.champion {
+            alerts = monitor(&pipeline, &pending, champion: champion, scores: scored.scores)
+        }
         let t1 = DispatchTime.now().uptimeNanoseconds
         pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
         let t2 = DispatchTime.now().uptimeNanoseconds
@@ -163,7 +179,7 @@ package final class Worker: Sendable {
             }
         }
         // Dead letters and predictions are queued now, in order, and acknowledged before the transaction.
-        let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message))
+        let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message) + alerts)
         let batch = pending.batch
         let reasons = pending.reasons
         let predicted = predictions.count
@@ -182,11 +198,51 @@ package final class Worker: Sendable {
         var message: KafkaProducerMessage
     }
 
+    /// Feeds the scored batch to the drift monitor; returns the alert messages for the drift-alerts topic and
+    /// puts its reports and alerts into the batch's transaction.
+    private func monitor(_ pipeline: inout Pipeline, _ pending: inout Pipeline.Pending, champion: ScoringModel, scores: [Double]) -> [KafkaProducerMessage] {
+        let outcome = pipeline.drift.observe(model: champion, reference: champion.reference, rows: pending.rows, strings: pending.strings,
+                                             scores: scores, eventTimes: pending.batch.logRows.map(\.eventTimeMillis))
+        if let reference = outcome.reference {
+            logger.info("drift reference built from live events", metadata: ["model": "\(champion.name)", "version": "\(champion.version)", "events": "\(reference.events)"])
+            if let sink = referenceSink.withLock({ $0 }) {
+                Task { await sink(champion.name, champion.version, reference) }
+            }
+        }
+        for report in outcome.reports {
+            pending.batch.driftReports.append(FeatureStoreBatch.DriftReportWrite(
+                modelName: report.modelName, modelVersion: Int32(report.modelVersion), windowStartMillis: report.windowStartMillis,
+                windowEndMillis: report.windowEndMillis, windowEvents: Int64(report.evaluation.events), referenceSource: report.referenceSource,
+                referenceEvents: Int64(report.referenceEvents), driftedFeatures: Int32(report.evaluation.driftedFeatures),
+                totalFeatures: Int32(report.evaluation.features.count), datasetDrift: report.evaluation.datasetDrifted,
+                resultsJSON: DriftMonitor.resultsJSON(report.evaluation)))
+        }
+        let topic = setup.config.outputs.alertsTopic
+        var messages: [KafkaProducerMessage] = []
+        for alert in outcome.alerts {
+            pending.batch.driftAlerts.append(FeatureStoreBatch.DriftAlertWrite(
+                alertID: alert.alertID, kind: alert.kind, state: alert.state, severity: alert.severity, modelName: alert.modelName,
+                modelVersion: Int32(alert.modelVersion), feature: alert.feature, test: alert.result.test.rawValue, statistic: alert.result.statistic,
+                threshold: alert.result.threshold, pValue: alert.result.pValue, windowStartMillis: alert.windowStartMillis,
+                windowEndMillis: alert.windowEndMillis, windowEvents: Int64(alert.windowEvents), messageJSON: alert.message))
+            messages.append(KafkaProducerMessage(topic: topic, key: Array(alert.modelName.utf8), value: alert.message))
+            logger.warning("drift alert", metadata: ["state": "\(alert.state)", "feature": "\(alert.feature ?? "-")", "test": "\(alert.result.test.rawValue)",
+                                                   "statistic": "\(alert.result.statistic)", "severity": "\(alert.severity)"])
+        }
+        counters.withLock { counters in
+            counters.driftEvaluations += outcome.reports.count
+            for alert in outcome.alerts { counters.driftAlerts[alert.state, default: 0] += 1 }
+        }
+        return messages
+    }
+
     /// Scores the micro-batch's log rows with the current models and records each prediction on its log row.
-    private func score(_ pending: inout Pipeline.Pending) -> [PredictionMessage] {
+    /// Returns the prediction messages, the model that scored the batch and one score per row (the
+    /// probability, value, or for multiclass models the largest class probability).
+    private func score(_ pending: inout Pipeline.Pending) -> (messages: [PredictionMessage], champion: ScoringModel?, scores: [Double]) {
         let current = models.withLock { $0 }
         let rows = pending.batch.logRows
-        guard let champion = current.champion, !rows.isEmpty else { return [] }
+        guard let champion = current.champion, !rows.isEmpty else { return ([], nil, []) }
         let width = setup.featureNames.count
         let scores = BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: champion,
                                          explainTopK: setup.config.model.explainTopK, exact: setup.config.model.explainMethod == .treeshap)
@@ -213,7 +269,8 @@ package final class Worker: Sendable {
         counters.withLock { counters in
             if counters.modelVersions.last != champion.version { counters.modelVersions.append(champion.version) }
         }
-        return messages
+        let perRow = champion.isScalar ? scores.outputs : (0..<rows.count).map { scores.output(row: $0).max() ?? .nan }
+        return (messages, champion, perRow)
     }
 
     private func commit(_ batch: FeatureStoreBatch, reasons: [String: Int], predicted: Int, scoreNanos: UInt64, acknowledgeNanos: UInt64, serializeNanos: UInt64) async throws {

@@ -10,6 +10,10 @@ package struct WorkerSetup: Sendable {
     package let decoder: EventDecoder
     package let engine: FeatureEngine
     package let featureNames: [String]
+    /// For each feature, whether its values are strings (a string field's value or last value): the drift
+    /// monitor treats those as categorical, and models cannot take them.
+    package let stringFeatures: [Bool]
+    package let drift: DriftSettings
 
     /// - Throws: `WorkerError` naming the feature or field the engine refuses.
     package init(config: SluiceConfig) throws {
@@ -56,6 +60,14 @@ package struct WorkerSetup: Sendable {
             throw WorkerError(message: "features: \(error)")
         }
         self.featureNames = specs.map(\.name)
+        let fieldTypes = Dictionary(config.source.fields.map { ($0.name, $0.type.rawValue) }, uniquingKeysWith: { a, _ in a })
+        self.stringFeatures = config.features.map { declaration in
+            switch declaration.kind {
+            case .value(let field): return fieldTypes[field] == "string"
+            case .aggregate(let function, let of, _, _): return function == .last && of.map { fieldTypes[$0] == "string" } == true
+            }
+        }
+        self.drift = try DriftSettings(config.drift)
     }
 
     /// The dead-letter topic of an input topic.

@@ -50,10 +50,12 @@ struct WorkerEnvironment {
         try await createTopic(topic, partitions: partitions)
         try await createTopic(topic + ".dlq", partitions: 1)
         try await createTopic(predictionsTopic, partitions: 2)
+        try await createTopic(alertsTopic, partitions: 1)
     }
 
-    /// The topic this environment's worker publishes predictions to.
+    /// The topics this environment's worker publishes predictions and drift alerts to.
     var predictionsTopic: String { "predictions-\(id)" }
+    var alertsTopic: String { "alerts-\(id)" }
 
     private static let sharedCluster = Result { try DevCluster(brokers: 1, logger: logger) }
 
@@ -65,8 +67,24 @@ struct WorkerEnvironment {
         }
     }
 
+    /// The example config's ten features.
+    static let exampleFeatures = """
+          - {name: amount, value: amount}
+          - {name: txn_count_1h, aggregate: count, window: 1h}
+          - {name: txn_count_24h, aggregate: count, window: 24h}
+          - {name: amount_sum_1h, aggregate: sum, of: amount, window: 1h}
+          - {name: amount_mean_24h, aggregate: mean, of: amount, window: 24h}
+          - {name: amount_max_24h, aggregate: max, of: amount, window: 24h}
+          - {name: amount_std_7d, aggregate: stddev, of: amount, window: 7d}
+          - {name: merchants_7d, aggregate: approx_distinct, of: merchant, window: 7d}
+          - {name: last_country, aggregate: last, of: country}
+          - {name: secs_since_last, aggregate: time_since_last}
+        """
+
     /// The worker configuration: the example config's source and features, pointed at this environment.
-    var yaml: String {
+    var yaml: String { yaml() }
+
+    func yaml(features: String = exampleFeatures) -> String {
         """
         kafka:
           brokers: "\(brokers)"
@@ -84,18 +102,9 @@ struct WorkerEnvironment {
           max_payload_bytes: 100KiB
           fields: {amount: double, merchant: string, country: string, channel: string?, card_present: bool?}
         features:
-          - {name: amount, value: amount}
-          - {name: txn_count_1h, aggregate: count, window: 1h}
-          - {name: txn_count_24h, aggregate: count, window: 24h}
-          - {name: amount_sum_1h, aggregate: sum, of: amount, window: 1h}
-          - {name: amount_mean_24h, aggregate: mean, of: amount, window: 24h}
-          - {name: amount_max_24h, aggregate: max, of: amount, window: 24h}
-          - {name: amount_std_7d, aggregate: stddev, of: amount, window: 7d}
-          - {name: merchants_7d, aggregate: approx_distinct, of: merchant, window: 7d}
-          - {name: last_country, aggregate: last, of: country}
-          - {name: secs_since_last, aggregate: time_since_last}
+        \(features)
         flush: {max_events: 2000, max_interval: 200ms}
-        outputs: {predictions_topic: \(predictionsTopic)}
+        outputs: {predictions_topic: \(predictionsTopic), alerts_topic: \(alertsTopic)}
         logging: {level: error}
         """
     }
