@@ -23,9 +23,18 @@ struct BenchOptions {
     var measureLast: Int?
     /// Also run the decode + features pass with a `[String: EntityState]` dictionary for comparison.
     var dictionary = false
+    /// Distinct users of the decode + features workload (Zipf(1.1) over them).
+    var entities = 100_000
+    /// Events per micro-batch of the decode + features pass: each batch is decoded, looked up
+    /// (`EntityStateTable.findOrInsert(_:id:into:)`) and then applied with the entity states prefetched
+    /// `ahead` events early, as the worker processes a polled batch. 0: one event at a time.
+    var batch = 64
+    /// Prefetch distance in events for batched passes.
+    var ahead = 4
 
     static let usage = """
-        usage: features-bench [events] [spanDays] [--events N] [--days D] [--step-ms S] [--rounds R]
+        usage: features-bench [events] [spanDays] [--events N] [--days D] [--step-ms S] [--rounds R] [--entities E]
+                              [--batch B] [--ahead D]
                               [--sections engine,pipeline,state] [--measure-last M] [--dictionary] [--json]
         """
 
@@ -50,6 +59,9 @@ struct BenchOptions {
             case "--days": spanDays = try number(a, try value(a))
             case "--step-ms": stepMillis = try number(a, try value(a))
             case "--rounds": rounds = try number(a, try value(a))
+            case "--entities": entities = try number(a, try value(a))
+            case "--batch": batch = try number(a, try value(a))
+            case "--ahead": ahead = try number(a, try value(a))
             case "--measure-last": measureLast = try number(a, try value(a))
             case "--sections":
                 sections = Set(try value(a).split(separator: ",").map(String.init))
@@ -64,7 +76,8 @@ struct BenchOptions {
         }
         if positional.count > 0 { events = try number("events", positional[0]) }
         if positional.count > 1 { spanDays = try number("spanDays", positional[1]) }
-        guard events > 0, rounds > 0 else { throw BenchUsageError(message: "events and rounds must be positive") }
+        guard events > 0, rounds > 0, entities > 0 else { throw BenchUsageError(message: "events, rounds and entities must be positive") }
+        guard batch >= 0, ahead >= 0 else { throw BenchUsageError(message: "batch and ahead must not be negative") }
         if let m = measureLast { guard m > 0 && m <= events else { throw BenchUsageError(message: "--measure-last must be in 1...events") } }
     }
 

@@ -105,8 +105,8 @@ struct EngineWorkload {
     }
 }
 
-/// The decode + features workload: demo JSON events (`DemoEventGenerator`, ~154 bytes each, 100 000
-/// users drawn Zipf(1.1), 5 000 merchants, 30 countries) back to back in one buffer.
+/// The decode + features workload: demo JSON events (`DemoEventGenerator`, ~154 bytes each, by default
+/// 100 000 users drawn Zipf(1.1), 5 000 merchants, 30 countries) back to back in one buffer.
 struct PipelineWorkload {
     let payloads: [UInt8]
     /// Event i is `payloads[offsets[i] ..< offsets[i + 1]]`.
@@ -115,9 +115,10 @@ struct PipelineWorkload {
     let nowMillis: Int64
     let spanDays: Double
 
-    init(events: Int, stepMillis: Int64) {
+    init(events: Int, stepMillis: Int64, entities: Int) {
         var options = DemoEventGenerator.Options()
         options.stepMillis = stepMillis
+        options.entityCount = entities
         var generator = DemoEventGenerator(options: options)
         var payloads: [UInt8] = []
         payloads.reserveCapacity(events * 160)

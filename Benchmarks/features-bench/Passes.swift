@@ -1,20 +1,15 @@
 import SluiceFeatures
 
-// The measured loops. `measuredPass` and `warmupPass` only call their closure; they exist (never inlined)
+// The measured loops run inside `measuredPass`, which only calls its closure; it exists (never inlined)
 // so that callgrind can count exactly the measured events:
 //   valgrind --tool=callgrind --toggle-collect='*measuredPass*' .build/release/features-bench ...
-
-// They return a value so that the closure call is not a tail call (callgrind would leave the function).
+// It returns a value so that the closure call is not a tail call (callgrind would leave the function).
+// Warm-up chunks call their closure directly: a `warmupPass` twin would be merged with this function by
+// the optimizer (they would differ in a constant only) and counted too.
 @inline(never) @discardableResult
 func measuredPass(_ body: () -> Void) -> Int {
     body()
     return 1
-}
-
-@inline(never) @discardableResult
-func warmupPass(_ body: () -> Void) -> Int {
-    body()
-    return 0
 }
 
 /// Runs `pass` over `0 ..< events` in chunks that end at every multiple of `evictEvery` (where `evict`
@@ -32,7 +27,7 @@ func drive(events: Int, measureStart: Int, evictEvery: Int, pass: (Range<Int>) -
         if start >= measureStart {
             measured = measured + Timing.measure { measuredPass { pass(range) } }
         } else {
-            warmupPass { pass(range) }
+            pass(range)
         }
         if end % evictEvery == 0 {
             let t = Timing.measure(evict)

@@ -86,7 +86,10 @@ if options.sections.contains("engine") || options.sections.contains("state") {
     // [String: EntityState], as the worker keeps its states today.
     var counts = PassCounts()
     var tracker = LatenessTracker()
+    // Each pass keeps its event in a local: a captured one would be copied into every `apply` call.
     let dictionaryRun = drive(events: options.events, measureStart: options.measureStart, evictEvery: evictEvery, pass: { range in
+        var event = DecodedEvent()
+        event.values = [.null, .null, .null]
         for i in range {
             workload.fill(&event, i)
             if tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: allowedLateness) {
@@ -114,6 +117,8 @@ if options.sections.contains("engine") || options.sections.contains("state") {
     counts = PassCounts()
     tracker = LatenessTracker()
     let tableRun = drive(events: options.events, measureStart: options.measureStart, evictEvery: evictEvery, pass: { range in
+        var event = DecodedEvent()
+        event.values = [.null, .null, .null]
         for i in range {
             workload.fill(&event, i)
             if tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: allowedLateness) {
@@ -152,10 +157,10 @@ if options.sections.contains("engine") || options.sections.contains("state") {
 
 var pipelineStates: [EntityState] = []
 if options.sections.contains("pipeline") {
-    let workload = PipelineWorkload(events: options.events, stepMillis: options.effectiveStepMillis)
+    let workload = PipelineWorkload(events: options.events, stepMillis: options.effectiveStepMillis, entities: options.entities)
     let measured = options.events - options.measureStart
     report.section("decode + features: EventDecoder.decode + lateness + entity lookup + apply + reading the 10 outputs, one thread")
-    report.line("workload: \(options.events) demo JSON events, mean \(format(workload.meanBytes)) bytes, step \(options.effectiveStepMillis) ms (\(format(workload.spanDays)) days), 100000 users Zipf(1.1), 5000 merchants")
+    report.line("workload: \(options.events) demo JSON events, mean \(format(workload.meanBytes)) bytes, step \(options.effectiveStepMillis) ms (\(format(workload.spanDays)) days), \(options.entities) users Zipf(1.1), 5000 merchants")
     report.value("pipeline_mean_bytes", workload.meanBytes)
     report.value("pipeline_step_ms", Int(options.effectiveStepMillis))
     report.value("pipeline_span_days", workload.spanDays)
@@ -180,22 +185,69 @@ if options.sections.contains("pipeline") {
         if t.cpu < decodeBest.cpu { decodeBest = t }
     }
 
+    /// The decode + features loop in micro-batches: decode (and decide lateness, in order), look the
+    /// batch's entities up together, apply with each state prefetched `ahead` events early.
+    func batchedPass(
+        _ range: Range<Int>, all: UnsafeRawBufferPointer, offsets off: UnsafeBufferPointer<Int>, table: inout EntityStateTable,
+        tracker: inout LatenessTracker, output: inout [FieldValue], counts c: inout PassCounts
+    ) {
+        let size = options.batch
+        var batch = [DecodedEvent](repeating: DecodedEvent(), count: size)
+        var indices = [Int](repeating: 0, count: size)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let n = Swift.min(size, range.upperBound - i)
+            var m = 0
+            for j in i..<i + n {
+                let slice = UnsafeRawBufferPointer(rebasing: all[off[j]..<off[j + 1]])
+                if decoder.decode(slice, nowMillis: workload.nowMillis, into: &batch[m]) != nil {
+                    c.failures += 1
+                    continue
+                }
+                let t = batch[m].eventTimeMillis
+                if tracker.isLate(t, allowedLatenessMillis: allowedLateness) {
+                    c.late += 1
+                    continue
+                }
+                tracker.observe(t)
+                m += 1
+            }
+            batch.withUnsafeBufferPointer { events in
+                indices.withUnsafeMutableBufferPointer { ix in
+                    table.findOrInsert(m, id: { events[$0].entityID }, into: ix)
+                    for j in 0..<Swift.min(options.ahead, m) { table.prefetchState(at: ix[j]) }
+                    for j in 0..<m {
+                        if j + options.ahead < m { table.prefetchState(at: ix[j + options.ahead]) }
+                        engine.apply(events[j], to: &table[ix[j]], output: &output)
+                        c.applied += 1
+                        c.sink &+= checksum(output)
+                    }
+                }
+            }
+            i += n
+        }
+    }
+
     func pipelineRounds(useTable: Bool) -> (best: Timing, eviction: Timing, counts: PassCounts, states: [EntityState]) {
         var best = Timing(cpu: .infinity, wall: .infinity)
         var bestEviction = Timing()
         var counts = PassCounts()
         var states: [EntityState] = []
         for _ in 0..<options.rounds {
-            var table = EntityStateTable(engine: engine, minimumCapacity: 100_000)
+            var table = EntityStateTable(engine: engine, minimumCapacity: options.entities)
             var dictionary: [String: EntityState] = [:]
-            if !useTable { dictionary.reserveCapacity(100_000) }
+            if !useTable { dictionary.reserveCapacity(options.entities) }
             var tracker = LatenessTracker()
-            var event = DecodedEvent()
             var output = [FieldValue](repeating: .null, count: specs.count)
             var c = PassCounts()
             let run = workload.payloads.withUnsafeBytes { all in
                 workload.offsets.withUnsafeBufferPointer { off in
                     drive(events: options.events, measureStart: options.measureStart, evictEvery: evictEvery, pass: { range in
+                        if useTable && options.batch > 0 {
+                            batchedPass(range, all: all, offsets: off, table: &table, tracker: &tracker, output: &output, counts: &c)
+                            return
+                        }
+                        var event = DecodedEvent()
                         for i in range {
                             let slice = UnsafeRawBufferPointer(rebasing: all[off[i]..<off[i + 1]])
                             if decoder.decode(slice, nowMillis: workload.nowMillis, into: &event) != nil {
@@ -250,7 +302,8 @@ if options.sections.contains("pipeline") {
     let tableRun = pipelineRounds(useTable: true)
     pipelineStates = tableRun.states
     let applied = tableRun.counts.applied - (options.measureStart == 0 ? 0 : Int((Double(options.measureStart) / Double(options.events) * Double(tableRun.counts.applied)).rounded()))
-    report.line("applied \(tableRun.counts.applied), late \(tableRun.counts.late), decode failures \(tableRun.counts.failures), active entities \(tableRun.states.count); best of \(options.rounds) rounds")
+    report.line("applied \(tableRun.counts.applied), late \(tableRun.counts.late), decode failures \(tableRun.counts.failures), active entities \(tableRun.states.count); best of \(options.rounds) rounds; " + (options.batch > 0 ? "micro-batches of \(options.batch) events, states prefetched \(options.ahead) events ahead" : "one event at a time"))
+    report.value("pipeline_batch", options.batch)
     report.value("pipeline_active_entities", tableRun.states.count)
     report.rate("decode", label: "decode alone", events: measured, timing: decodeBest)
     report.rate("pipeline", label: "decode + EntityStateTable + apply + outputs", events: measured, timing: tableRun.best)

@@ -80,17 +80,33 @@ package struct EntityStateTable: Sendable {
 
     @inline(__always)
     private func hash(_ entityID: String) -> UInt64 {
-        var id = entityID
-        return id.withUTF8 { XXHash64.hash(UnsafeRawBufferPointer($0), seed: seed) }
+        XXHash64.hash(entityID, seed: seed)
     }
 
     /// Whether two ids have the same UTF-8 bytes. Entities are told apart by their bytes (as the feature
     /// store's text keys are), not by `String ==`, which equates canonically equivalent spellings.
     @inline(__always)
     private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        if a.utf8.count != b.utf8.count { return false }
         var a = a
         var b = b
-        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
+        return a.withUTF8 { x in b.withUTF8 { y in Self.equal(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
+    }
+
+    /// Byte equality of two buffers of the same length, a word at a time.
+    @inline(__always)
+    private static func equal(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = x.count
+        while i + 8 <= n {
+            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if x[i] != y[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The slot holding `entityID` (`found`), or the empty slot where it would go.
@@ -132,6 +148,58 @@ package struct EntityStateTable: Sendable {
         let (slot, found) = probe(entityID, hash: h)
         if found { return (entryIndex(inSlot: slot), false) }
         return (insertNew(entityID, hash: h, slot: slot, state: engine.makeState()), true)
+    }
+
+    /// Finds or inserts the entities of a whole micro-batch, overlapping their memory accesses: all ids
+    /// are hashed and their slots prefetched first, then the candidate entries, then each lookup runs
+    /// on cached lines. Same results as calling `findOrInsert(_:)` for each id in order.
+    ///
+    /// - Parameters:
+    ///   - count: number of ids.
+    ///   - id: the id at a position `0 ..< count`.
+    ///   - indices: receives each id's entity index (`count` elements).
+    /// - Returns: how many entities were inserted.
+    @discardableResult
+    package mutating func findOrInsert(_ count: Int, id: (Int) -> String, into indices: UnsafeMutableBufferPointer<Int>) -> Int {
+        precondition(indices.count >= count, "indices must hold one index per id")
+        var inserted = 0
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(count, 1)) { hashes in
+            slots.withUnsafeBufferPointer { s in
+                for i in 0..<count {
+                    let h = hash(id(i))
+                    hashes[i] = h
+                    prefetch(s.baseAddress! + (Int(truncatingIfNeeded: h) & mask))
+                }
+                entries.withUnsafeBufferPointer { e in
+                    guard let entryBase = e.baseAddress else { return }
+                    for i in 0..<count {
+                        let word = s[Int(truncatingIfNeeded: hashes[i]) & mask]
+                        if word != 0 { prefetch(entryBase + (Int(truncatingIfNeeded: word & 0xFFFF_FFFF) - 1)) }
+                    }
+                }
+            }
+            for i in 0..<count {
+                let entityID = id(i)
+                let (slot, found) = probe(entityID, hash: hashes[i])
+                if found {
+                    indices[i] = entryIndex(inSlot: slot)
+                } else {
+                    indices[i] = insertNew(entityID, hash: hashes[i], slot: slot, state: engine.makeState())
+                    inserted += 1
+                }
+            }
+        }
+        return inserted
+    }
+
+    /// Hints the CPU to load what `apply` reads first of entity `index`'s state: its entry, the hot part
+    /// of its word array, its kept values and the end of its sketch pool (where the newest tiles' runs
+    /// and the window unions are). Issue it a few events before applying to that entity.
+    package func prefetchState(at index: Int) {
+        entries.withUnsafeBufferPointer { e in
+            let entry = e.baseAddress! + index
+            entry.pointee.state.prefetchHotLines()
+        }
     }
 
     /// Stores `state` for `entityID`, replacing any state it had.
