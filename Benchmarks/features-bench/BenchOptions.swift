@@ -27,8 +27,9 @@ struct BenchOptions {
     var entities = 100_000
     /// Events per micro-batch of the decode + features pass: each batch is decoded, looked up
     /// (`EntityStateTable.findOrInsert(_:id:into:)`) and then applied with the entity states prefetched
-    /// `ahead` events early, as the worker processes a polled batch. 0: one event at a time.
-    var batch = 64
+    /// in two stages, 2 × `ahead` and `ahead` events early, as the worker processes a polled batch.
+    /// 0: one event at a time.
+    var batch = 0
     /// Prefetch distance in events for batched passes.
     var ahead = 4
 

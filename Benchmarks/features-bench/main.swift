@@ -215,9 +215,12 @@ if options.sections.contains("pipeline") {
             batch.withUnsafeBufferPointer { events in
                 indices.withUnsafeMutableBufferPointer { ix in
                     table.findOrInsert(m, id: { events[$0].entityID }, into: ix)
-                    for j in 0..<Swift.min(options.ahead, m) { table.prefetchState(at: ix[j]) }
+                    let d = options.ahead
+                    for j in 0..<Swift.min(2 * d, m) { table.prefetchState(at: ix[j]) }
+                    for j in 0..<Swift.min(d, m) { table.prefetchState(at: ix[j], stage: 1) }
                     for j in 0..<m {
-                        if j + options.ahead < m { table.prefetchState(at: ix[j + options.ahead]) }
+                        if j + 2 * d < m { table.prefetchState(at: ix[j + 2 * d]) }
+                        if j + d < m { table.prefetchState(at: ix[j + d], stage: 1) }
                         engine.apply(events[j], to: &table[ix[j]], output: &output)
                         c.applied += 1
                         c.sink &+= checksum(output)
@@ -302,7 +305,7 @@ if options.sections.contains("pipeline") {
     let tableRun = pipelineRounds(useTable: true)
     pipelineStates = tableRun.states
     let applied = tableRun.counts.applied - (options.measureStart == 0 ? 0 : Int((Double(options.measureStart) / Double(options.events) * Double(tableRun.counts.applied)).rounded()))
-    report.line("applied \(tableRun.counts.applied), late \(tableRun.counts.late), decode failures \(tableRun.counts.failures), active entities \(tableRun.states.count); best of \(options.rounds) rounds; " + (options.batch > 0 ? "micro-batches of \(options.batch) events, states prefetched \(options.ahead) events ahead" : "one event at a time"))
+    report.line("applied \(tableRun.counts.applied), late \(tableRun.counts.late), decode failures \(tableRun.counts.failures), active entities \(tableRun.states.count); best of \(options.rounds) rounds; " + (options.batch > 0 ? "micro-batches of \(options.batch) events, states prefetched \(2 * options.ahead) and \(options.ahead) events ahead" : "one event at a time"))
     report.value("pipeline_batch", options.batch)
     report.value("pipeline_active_entities", tableRun.states.count)
     report.rate("decode", label: "decode alone", events: measured, timing: decodeBest)

@@ -66,32 +66,48 @@ package struct EntityState: Sendable {
         return total
     }
 
-    /// Prefetches the lines `FeatureEngine.apply` reads first (see `EntityStateTable.prefetchState(at:)`).
+    /// Prefetches the lines `FeatureEngine.apply` reads of the state stored at `state` (see
+    /// `EntityStateTable.prefetchState(at:)`), reading the arrays' storage addresses as raw bits:
+    /// copying an array out would retain it, and a retain writes the very line being prefetched.
+    ///
+    /// Stage 0 asks for each array's header (count, capacity) and the word array's hot part; stage 1,
+    /// issued later, reads the now-cached counts and asks for the ends: the newest cold records (the
+    /// most often rolled group's run is last) and the sketch pool's tail (newest runs and unions).
+    /// Offsets follow the standard library's array layout (a 32-byte header before the elements);
+    /// were it to change, prefetching would only lose its effect: a prefetch never faults.
     @inline(__always)
-    func prefetchHotLines() {
-        words.withUnsafeBufferPointer { w in
-            guard let base = w.baseAddress else { return }
-            let raw = UnsafeRawPointer(base)
-            // The array header (count, capacity) sits right before the elements.
-            var offset = -32
-            let hotEnd = plan.fixedWords * 8
-            while offset < hotEnd {
-                prefetch(raw + offset)
+    static func prefetchLines(ofStateAt state: UnsafeRawPointer, hotWords: Int, stage: Int) {
+        let words = state.load(fromByteOffset: wordsOffset, as: UnsafeRawPointer?.self)
+        let values = state.load(fromByteOffset: valuesOffset, as: UnsafeRawPointer?.self)
+        let pool = state.load(fromByteOffset: poolOffset, as: UnsafeRawPointer?.self)
+        guard let words, let values, let pool else { return }
+        if stage == 0 {
+            var offset = 0
+            let end = 32 + hotWords * 8
+            while offset < end {
+                prefetch(words + offset)
                 offset += 64
             }
-            // The end of the cold records: the most often rolled group's newest ones.
-            if w.count > plan.fixedWords { prefetch(raw + (w.count - 1) * 8) }
+            prefetch(values)
+            prefetch(values + 32)
+            prefetch(pool)
+            return
         }
-        values.withUnsafeBufferPointer { v in
-            if let base = v.baseAddress { prefetch(UnsafeRawPointer(base)) }
+        let wordCount = words.load(fromByteOffset: 16, as: Int.self)
+        if wordCount > hotWords {
+            prefetch(words + 32 + (wordCount - 1) * 8)
+            prefetch(words + 32 + Swift.max(hotWords, wordCount - 8) * 8)
         }
-        sketchPool.withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress else { return }
-            prefetch(UnsafeRawPointer(base) - 32)
-            prefetch(UnsafeRawPointer(base + (p.count - 1)))
-            if p.count > 32 { prefetch(UnsafeRawPointer(base + (p.count - 33))) }
+        let poolCount = pool.load(fromByteOffset: 16, as: Int.self)
+        if poolCount > 0 {
+            prefetch(pool + 32 + (poolCount - 1) * 2)
+            if poolCount > 32 { prefetch(pool + 32 + (poolCount - 33) * 2) }
         }
     }
+
+    static let wordsOffset = MemoryLayout<EntityState>.offset(of: \EntityState.words)!
+    static let valuesOffset = MemoryLayout<EntityState>.offset(of: \EntityState.values)!
+    static let poolOffset = MemoryLayout<EntityState>.offset(of: \EntityState.sketchPool)!
 
     /// Drops every tile that lies wholly before `watermarkMillis − window` for its feature.
     ///

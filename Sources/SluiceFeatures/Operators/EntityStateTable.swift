@@ -192,15 +192,20 @@ package struct EntityStateTable: Sendable {
         return inserted
     }
 
-    /// Hints the CPU to load what `apply` reads first of entity `index`'s state: its entry, the hot part
-    /// of its word array, its kept values and the end of its sketch pool (where the newest tiles' runs
-    /// and the window unions are). Issue it a few events before applying to that entity.
-    package func prefetchState(at index: Int) {
+    /// Hints the CPU to load what `apply` reads of entity `index`'s state, without waiting for it.
+    ///
+    /// Issue stage 0 (the arrays' headers, the hot words, the kept values) a few events before applying
+    /// to the entity and stage 1 (the newest cold records, the sketch pool's tail; it reads the counts
+    /// stage 0 brought in) a couple of events later, e.g. stage 0 at distance 2d and stage 1 at d.
+    /// The entry itself is in cache after `findOrInsert`.
+    package func prefetchState(at index: Int, stage: Int = 0) {
         entries.withUnsafeBufferPointer { e in
-            let entry = e.baseAddress! + index
-            entry.pointee.state.prefetchHotLines()
+            let entry = UnsafeRawPointer(e.baseAddress! + index)
+            EntityState.prefetchLines(ofStateAt: entry + Self.stateOffset, hotWords: engine.plan.fixedWords, stage: stage)
         }
     }
+
+    private static let stateOffset = MemoryLayout<Entry>.offset(of: \Entry.state)!
 
     /// Stores `state` for `entityID`, replacing any state it had.
     ///
