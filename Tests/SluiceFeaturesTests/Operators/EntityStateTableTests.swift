@@ -95,4 +95,38 @@ import Testing
         #expect(table.index(of: "x") == nil)
         #expect(table.findOrInsert("x") == (0, true))
     }
+
+    @Test func batchLookupMatchesOneByOneAndPrefetchIsHarmless() throws {
+        var one = EntityStateTable(engine: engine, seed: 11)
+        var batch = EntityStateTable(engine: engine, seed: 11)
+        var rng = SeededGenerator(seed: 12)
+        var output: [FieldValue] = []
+        var indices = [Int](repeating: -1, count: 40)
+        for round in 0..<60 {
+            // Repeats inside a batch, new and known ids, short and heap-allocated ones.
+            let ids = (0..<Int.random(in: 0...40, using: &rng)).map { _ -> String in
+                let n = Int.random(in: 0..<120, using: &rng)
+                return n % 4 == 0 ? "a-long-entity-identifier-number-\(n)" : "e\(n)"
+            }
+            let inserted = indices.withUnsafeMutableBufferPointer { ix in
+                batch.findOrInsert(ids.count, id: { ids[$0] }, into: ix)
+            }
+            var expectedInserted = 0
+            for (k, id) in ids.enumerated() {
+                let (i, new) = one.findOrInsert(id)
+                if new { expectedInserted += 1 }
+                #expect(indices[k] == i, "round \(round) id \(id)")
+            }
+            #expect(inserted == expectedInserted)
+            for (k, id) in ids.enumerated() {
+                batch.prefetchState(at: indices[k])
+                batch.prefetchState(at: indices[k], stage: 1)
+                engine.apply(event(id, at: 1_700_000_000_000 + Int64(round) * 60_000), to: &batch[indices[k]], output: &output)
+                batch.prefetchState(at: indices[k], stage: 1)
+            }
+        }
+        #expect(batch.count == one.count)
+        let empty = indices.withUnsafeMutableBufferPointer { batch.findOrInsert(0, id: { _ in "" }, into: $0) }
+        #expect(empty == 0)
+    }
 }
