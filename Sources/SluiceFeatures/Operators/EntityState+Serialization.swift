@@ -191,12 +191,17 @@ extension EntityState {
             let group = plan.groups[gi]
             let count = try r.count(limit: bytes.count)
             if count == 0 { continue }
-            var cold = [UInt64](repeating: 0, count: (count - 1) * group.stride)
-            var newest = [UInt64](repeating: 0, count: group.stride)
-            var tileValues: [FieldValue] = []
-            if group.valueCount > 0 { tileValues.reserveCapacity(count * group.valueCount) }
+            // Groups are read in order: this group's runs and values go last. Its cold records go after
+            // those of the groups read so far that precede it in `coldOrder` (a group read later that
+            // precedes it will insert its records before these).
+            let cs = coldStart(gi)
+            insertZeroWords((count - 1) * group.stride, at: cs)
+            let poolBefore = sketchPool.count
+            if group.valueCount > 0 {
+                values.insert(contentsOf: repeatElement(FieldValue.null, count: count * group.valueCount), at: valueStart(gi) + group.valueCount)
+            }
+            let vs = group.valueCount > 0 ? valueStart(gi) : 0
             var previous: Int64 = 0
-            var poolLength = 0
             for p in 0..<count {
                 let index: Int64
                 if p == 0 {
@@ -207,44 +212,28 @@ extension EntityState {
                     index = previous &+ Int64(delta)
                 }
                 previous = index
-                let isNewest = p == count - 1
-                let recordStart = isNewest ? 0 : p * group.stride
-                if isNewest { newest[0] = UInt64(bitPattern: index) } else { cold[recordStart] = UInt64(bitPattern: index) }
-                var valuesOfTile = [FieldValue](repeating: .null, count: group.valueCount)
+                let record = p == count - 1 ? group.newest : cs + p * group.stride
+                words[record] = UInt64(bitPattern: index)
+                let timeBase = (index &- 1) &* group.tileMillis
                 for j in 0..<group.width {
                     let f = features[members[group.memberStart + j]]
                     var tile = FeatureTile()
-                    var value: FieldValue = .null
-                    var sketch = HyperLogLog()
-                    try Self.read(f.op, &tile, &value, &sketch, timeBase: (index &- 1) &* group.tileMillis, from: &r)
-                    var info: UInt64 = 0
-                    if f.op == .approxDistinct && !sketch.isEmpty {
-                        let run = SketchRun.run(of: sketch)
-                        sketchPool.append(contentsOf: run.entries)
-                        poolLength += run.entries.count
-                        info = run.info
-                    }
-                    if isNewest {
-                        newest.withUnsafeMutableBufferPointer { tile.store(f.op, at: $0.baseAddress! + f.word) }
-                        if f.op == .approxDistinct { newest[f.word + 1] = info }
+                    if f.op == .approxDistinct {
+                        let n = try r.varint()
+                        guard n <= UInt64(Int64.max) else { throw r.corrupt("count out of range") }
+                        tile.n = Int64(n)
+                        if n > 0 { words[record + f.word + 1] = try SketchRun.read(from: &r, appendingTo: &sketchPool) }
                     } else {
-                        cold.withUnsafeMutableBufferPointer { tile.store(f.op, at: $0.baseAddress! + recordStart + f.word) }
-                        if f.op == .approxDistinct { cold[recordStart + f.word + 1] = info }
+                        var value: FieldValue = .null
+                        var unused = HyperLogLog()
+                        try Self.read(f.op, &tile, &value, &unused, timeBase: timeBase, from: &r)
+                        if f.op == .last { values[vs + (p + 1) * group.valueCount + f.valueSlot] = value }
                     }
-                    if f.op == .last { valuesOfTile[f.valueSlot] = value }
+                    words.withUnsafeMutableBufferPointer { tile.store(f.op, at: $0.baseAddress! + record + f.word) }
                 }
-                tileValues.append(contentsOf: valuesOfTile)
             }
-            // Groups are read in order: this group's runs and values go last. Its cold records go after
-            // those of the groups read so far that precede it in `coldOrder` (a group read later that
-            // precedes it will insert its records before these).
-            words.insert(contentsOf: cold, at: coldStart(gi))
-            for x in 0..<group.stride { words[group.newest + x] = newest[x] }
             words[group.hotBase] = UInt64((count - 1) << 1 | 1)
-            words[group.hotBase + 1] = UInt64(poolLength)
-            if group.valueCount > 0 {
-                values.insert(contentsOf: tileValues, at: valueStart(gi) + group.valueCount)
-            }
+            words[group.hotBase + 1] = UInt64(sketchPool.count - poolBefore)
         }
         guard r.isAtEnd else { throw r.corrupt("\(bytes.count - r.offset) unexpected trailing bytes") }
     }

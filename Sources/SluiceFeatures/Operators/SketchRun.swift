@@ -79,16 +79,52 @@ enum SketchRun {
         10 + (info == denseInfo ? 768 : 2 * Int(truncatingIfNeeded: info))
     }
 
-    /// The run of a sketch read from serialized bytes, and its info word.
-    static func run(of sketch: HyperLogLog) -> (entries: [UInt16], info: UInt64) {
-        if sketch.isDense {
-            let entries = [UInt16](unsafeUninitializedCapacity: denseLength) { buffer, count in
-                UnsafeMutableRawBufferPointer(buffer).copyBytes(from: sketch.dense)
-                count = denseLength
+    /// Reads a sketch written by `serialize` (or `HyperLogLog.serialize(into:)`) straight onto the end of
+    /// `pool`, with the same validation as `HyperLogLog(reading:)`; returns the run's info word.
+    static func read(from r: inout StateReader, appendingTo pool: inout [UInt16]) throws(EntityStateError) -> UInt64 {
+        let header = try r.varint()
+        let count = header >> 1
+        if header & 1 == 1 {
+            guard count == UInt64(HyperLogLog.registerCount) else {
+                throw r.corrupt("dense sketch with \(count) registers, expected \(HyperLogLog.registerCount)")
             }
-            return (entries, denseInfo)
+            guard r.offset + 768 <= r.buffer.count else { throw r.corrupt("unexpected end of data") }
+            let start = pool.count
+            pool.append(contentsOf: repeatElement(0, count: denseLength))
+            var bad = false
+            pool.withUnsafeMutableBufferPointer { p in
+                let registers = UnsafeMutableRawPointer(p.baseAddress! + start).assumingMemoryBound(to: UInt8.self)
+                var i = 0
+                var o = r.offset
+                while i < HyperLogLog.registerCount {
+                    let packed = UInt32(r.buffer[o]) | UInt32(r.buffer[o + 1]) << 8 | UInt32(r.buffer[o + 2]) << 16
+                    for j in 0..<4 {
+                        let rank = UInt8(truncatingIfNeeded: (packed >> UInt32(6 * j)) & 63)
+                        if Int(rank) > HyperLogLog.maxRank { bad = true }
+                        registers[i + j] = rank
+                    }
+                    i += 4
+                    o += 3
+                }
+            }
+            if bad { throw r.corrupt("sketch rank above \(HyperLogLog.maxRank)") }
+            r.offset += 768
+            return denseInfo
         }
-        return (sketch.sparse, UInt64(sketch.sparse.count))
+        guard count <= UInt64(HyperLogLog.sparseLimit) else {
+            throw r.corrupt("sparse sketch with \(count) entries, at most \(HyperLogLog.sparseLimit) expected")
+        }
+        var previous = -1
+        for _ in 0..<Int(count) {
+            let e = try r.uint16()
+            let rank = Int(e & 63)
+            guard Int(e >> 6) > previous, rank >= 1, rank <= HyperLogLog.maxRank else {
+                throw r.corrupt("sparse sketch entries out of order or with an invalid rank")
+            }
+            previous = Int(e >> 6)
+            pool.append(e)
+        }
+        return count
     }
 }
 
