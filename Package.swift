@@ -114,7 +114,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CSluicePrefetch"
+        ),
+        .target(
             name: "SluiceFeatures",
+            dependencies: ["CSluicePrefetch"],
             swiftSettings: swiftSettings,
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
         ),

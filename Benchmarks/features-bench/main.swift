@@ -1,267 +1,351 @@
-// features-bench: throughput of FeatureEngine.apply for the example configuration's ten features,
-// 100,000 entities drawn Zipf(s = 1.1), event times increasing with jitter (some out of order, a few late),
-// states in a [String: EntityState] dictionary; then serialized state size and (de)serialization cost.
+// features-bench: cost of the example configuration's ten features (config/sluice.yaml) on one core.
 //
-// Run: swift build -c release && .build/release/features-bench [events]
-import Foundation // workload generation (pow) and exit only; nothing on the measured path
+// Sections:
+// - engine:   FeatureEngine.apply + entity lookup on pre-built events (no JSON), 100 000 entities drawn
+//             Zipf(1.1); entity states in a `[String: EntityState]` (as before) and in an
+//             `EntityStateTable`; the cost of filling the events is measured apart and subtracted.
+// - pipeline: decode (EventDecoder) + lateness + entity lookup (EntityStateTable) + apply + reading every
+//             output value, from ~154-byte demo JSON events (DemoEventGenerator) in one buffer.
+// - state:    serialized state size per entity and (de)serialization cost.
+// Figures are per CPU second of the measuring thread; eviction passes (every 500 000 events, over all
+// states) are timed apart and excluded from events/s.
+//
+// Run: swift build -c release --product features-bench && .build/release/features-bench [--json]
+// Instructions per event: valgrind --tool=callgrind --toggle-collect='*measuredPass*' \
+//   .build/release/features-bench --sections pipeline --rounds 1 --measure-last 200000
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SluiceFeatures
 
-/// SplitMix64: deterministic, seedable.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+let options: BenchOptions
+do {
+    options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+} catch {
+    if !error.message.isEmpty { print(error.message) }
+    print(BenchOptions.usage)
+    exit(error.message.isEmpty ? 0 : 2)
 }
 
-/// Zipf(s) over ranks 1...n by inverse CDF (binary search over a precomputed table): deterministic.
-struct ZipfSampler {
-    let cdf: [Double]
-    init(n: Int, s: Double) {
-        var acc = 0.0
-        var table = [Double](repeating: 0, count: n)
-        for k in 1...n {
-            acc += 1 / pow(Double(k), s)
-            table[k - 1] = acc
-        }
-        cdf = table.map { $0 / acc }
-    }
-    /// A rank in 0..<n (0 is the most frequent).
-    func sample(_ rng: inout SplitMix64) -> Int {
-        let u = rng.unit()
-        var lo = 0
-        var hi = cdf.count - 1
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if cdf[mid] < u { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+let hour: Int64 = 3_600_000
+let day: Int64 = 86_400_000
+let allowedLateness: Int64 = 5 * 60_000
+let evictEvery = 500_000
+
+/// The ten features of config/sluice.yaml.
+let specs: [FeatureSpec] = [
+    FeatureSpec(name: "amount", kind: .value("amount")),
+    FeatureSpec(name: "txn_count_1h", kind: .aggregate(.count, of: nil, window: .sliding(durationMillis: hour))),
+    FeatureSpec(name: "txn_count_24h", kind: .aggregate(.count, of: nil, window: .sliding(durationMillis: day))),
+    FeatureSpec(name: "amount_sum_1h", kind: .aggregate(.sum, of: "amount", window: .sliding(durationMillis: hour))),
+    FeatureSpec(name: "amount_mean_24h", kind: .aggregate(.mean, of: "amount", window: .sliding(durationMillis: day))),
+    FeatureSpec(name: "amount_max_24h", kind: .aggregate(.max, of: "amount", window: .sliding(durationMillis: day, tileMillis: hour))),
+    FeatureSpec(name: "amount_std_7d", kind: .aggregate(.stddev, of: "amount", window: .sliding(durationMillis: 7 * day))),
+    FeatureSpec(name: "merchants_7d", kind: .aggregate(.approxDistinct, of: "merchant", window: .sliding(durationMillis: 7 * day))),
+    FeatureSpec(name: "last_country", kind: .aggregate(.last, of: "country", window: .lifetime)),
+    FeatureSpec(name: "secs_since_last", kind: .aggregate(.timeSinceLast, of: nil, window: .lifetime)),
+]
+
+let engine: FeatureEngine
+let decoder: EventDecoder
+do {
+    engine = try FeatureEngine(specs: specs, schema: DemoEventGenerator.schema)
+    decoder = try EventDecoder(configuration: DemoEventGenerator.decoderConfiguration())
+} catch {
+    print("invalid benchmark setup: \(error)")
+    exit(1)
 }
 
-/// CPU time consumed by this process so far, in seconds.
-func cpuSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
+var report = Report(json: options.json)
+report.value("events", options.events)
+report.value("measured_events", options.events - options.measureStart)
 
-func runBenchmark() {
-    let eventCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 5_000_000 : 5_000_000
-    let entityCount = 100_000
-    let merchantCount = 20_000
-    let allowedLateness: Int64 = 5 * 60_000
-    let day: Int64 = 86_400_000
+// MARK: - engine only
 
-    let schema = EventSchema(fields: [
-        .init(name: "amount", type: .double),
-        .init(name: "merchant", type: .string),
-        .init(name: "country", type: .string),
-    ])
-    let hour: Int64 = 3_600_000
-    let specs: [FeatureSpec] = [
-        FeatureSpec(name: "amount", kind: .value("amount")),
-        FeatureSpec(name: "txn_count_1h", kind: .aggregate(.count, of: nil, window: .sliding(durationMillis: hour))),
-        FeatureSpec(name: "txn_count_24h", kind: .aggregate(.count, of: nil, window: .sliding(durationMillis: day))),
-        FeatureSpec(name: "amount_sum_1h", kind: .aggregate(.sum, of: "amount", window: .sliding(durationMillis: hour))),
-        FeatureSpec(name: "amount_mean_24h", kind: .aggregate(.mean, of: "amount", window: .sliding(durationMillis: day))),
-        FeatureSpec(name: "amount_max_24h", kind: .aggregate(.max, of: "amount", window: .sliding(durationMillis: day))),
-        FeatureSpec(name: "amount_std_7d", kind: .aggregate(.stddev, of: "amount", window: .sliding(durationMillis: 7 * day))),
-        FeatureSpec(name: "merchants_7d", kind: .aggregate(.approxDistinct, of: "merchant", window: .sliding(durationMillis: 7 * day))),
-        FeatureSpec(name: "secs_since_last", kind: .aggregate(.timeSinceLast, of: nil, window: .lifetime)),
-        FeatureSpec(name: "last_country", kind: .aggregate(.last, of: "country", window: .lifetime)),
-    ]
-    let engine: FeatureEngine
-    do {
-        engine = try FeatureEngine(specs: specs, schema: schema)
-    } catch {
-        print("invalid specs: \(error)")
-        return
-    }
-
-    // ---- Workload (pre-generated so generation is not measured) ----
-    print("generating \(eventCount) events over \(entityCount) entities (Zipf s=1.1) ...")
-    var rng = SplitMix64(state: 42)
-    let entityZipf = ZipfSampler(n: entityCount, s: 1.1)
-    let merchantZipf = ZipfSampler(n: merchantCount, s: 1.1)
-    let entityNames = (0..<entityCount).map { "user-\($0)" }
-    let merchantNames = (0..<merchantCount).map { "merchant-\($0)" }
-    let countryNames = ["DE", "FR", "US", "GB", "JP", "BR", "IN", "ES", "IT", "NL", "SE", "PL", "CA", "AU", "MX", "CH", "AT", "BE", "DK", "NO"]
-    // Default: 5M events over 14 days; a smaller run keeps the same per-entity density (shorter span).
-    let spanDays = CommandLine.arguments.count > 2 ? Double(CommandLine.arguments[2]) ?? 14 : 14 * Double(eventCount) / 5_000_000
-    let span = Int64(spanDays * Double(day))
-    let start: Int64 = 1_760_000_000_000
-    var entities = [Int32](repeating: 0, count: eventCount)
-    var times = [Int64](repeating: 0, count: eventCount)
-    var amounts = [Double](repeating: 0, count: eventCount)
-    var merchants = [Int32](repeating: 0, count: eventCount)
-    var countries = [UInt8](repeating: 0, count: eventCount)
-    var outOfOrderPlanned = 0
-    for i in 0..<eventCount {
-        let e = entityZipf.sample(&rng)
-        entities[i] = Int32(e)
-        var t = start + Int64(Double(span) * Double(i) / Double(eventCount))
-        let jitter = rng.unit()
-        if jitter < 0.03 {
-            t -= Int64(rng.unit() * Double(4 * 60_000))       // out of order, within lateness
-            outOfOrderPlanned += 1
-        } else if jitter < 0.031 {
-            t -= allowedLateness + Int64(rng.unit() * 600_000) // beyond lateness: dropped as late
-        }
-        times[i] = t
-        amounts[i] = (rng.unit() * 200 + 1) * (rng.unit() < 0.05 ? 20 : 1)
-        // Users mostly shop at a few habitual merchants, sometimes anywhere.
-        merchants[i] = rng.unit() < 0.8
-            ? Int32(truncatingIfNeeded: (UInt64(e) &* 2_654_435_761 &+ UInt64(rng.next() % 6) &* 40_503) % UInt64(merchantCount))
-            : Int32(merchantZipf.sample(&rng))
-        countries[i] = rng.unit() < 0.95 ? UInt8(e % countryNames.count) : UInt8(rng.next() % UInt64(countryNames.count))
-    }
-
-    @inline(__always)
-        func fill(_ event: inout DecodedEvent, _ i: Int) {
-        event.entityID = entityNames[Int(entities[i])]
-        event.eventTimeMillis = times[i]
-        event.values[0] = .double(amounts[i])
-        event.values[1] = .string(merchantNames[Int(merchants[i])])
-        event.values[2] = .string(countryNames[Int(countries[i])])
-    }
-
-    // ---- Event-fill cost alone (what the decoder hands over; subtracted for the features-only figure) ----
+var engineStates: [String: EntityState] = [:]
+if options.sections.contains("engine") || options.sections.contains("state") {
+    let workload = EngineWorkload(events: options.events, spanDays: options.effectiveSpanDays, allowedLateness: allowedLateness)
+    let measured = options.events - options.measureStart
     var event = DecodedEvent()
     event.values = [.null, .null, .null]
-    var sink = 0
-    let clock = ContinuousClock()
-    let fillTime = clock.measure {
-        for i in 0..<eventCount {
-            fill(&event, i)
-            sink &+= event.entityID.utf8.count
+    var output = [FieldValue](repeating: .null, count: specs.count)
+
+    // Filling the events alone (what a decoder hands over), subtracted below.
+    var fillSink = 0
+    let fill = Timing.measure {
+        measuredPass {
+            for i in options.measureStart..<options.events {
+                workload.fill(&event, i)
+                fillSink &+= event.entityID.utf8.count
+            }
         }
     }
 
-    // ---- apply ----
-    var states: [String: EntityState] = [:]
-    states.reserveCapacity(entityCount)
+    // [String: EntityState], as the worker keeps its states today.
+    var counts = PassCounts()
     var tracker = LatenessTracker()
-    var output = [FieldValue](repeating: .null, count: specs.count)
-    var late = 0
-    var applied = 0
-    var evictTime = Duration.zero
-    let evictEvery = 500_000
-    let cpuBefore = cpuSeconds()
-    let applyTime = clock.measure {
-        for i in 0..<eventCount {
-            fill(&event, i)
+    // Each pass keeps its event in a local: a captured one would be copied into every `apply` call.
+    let dictionaryRun = drive(events: options.events, measureStart: options.measureStart, evictEvery: evictEvery, pass: { range in
+        var event = DecodedEvent()
+        event.values = [.null, .null, .null]
+        for i in range {
+            workload.fill(&event, i)
             if tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: allowedLateness) {
-                late += 1
+                counts.late += 1
                 continue
             }
             tracker.observe(event.eventTimeMillis)
-            engine.apply(event, to: &states[event.entityID, default: engine.makeState()], output: &output)
-            applied += 1
-            if case .int(let c) = output[1] { sink &+= Int(c) }
-            if i % evictEvery == evictEvery - 1 {
-                let watermark = tracker.watermark(allowedLatenessMillis: allowedLateness)
-                evictTime += clock.measure {
-                    // Mutate through `values` by index: iterating `keys` while mutating would copy every state.
-                    var index = states.values.startIndex
-                    while index != states.values.endIndex {
-                        states.values[index].evict(olderThan: watermark)
-                        index = states.values.index(after: index)
+            engine.apply(event, to: &engineStates[event.entityID, default: engine.makeState()], output: &output)
+            counts.applied += 1
+            counts.sink &+= checksum(output)
+        }
+    }, evict: {
+        let watermark = tracker.watermark(allowedLatenessMillis: allowedLateness)
+        // Mutate through `values` by index: iterating `keys` while mutating would copy every state.
+        var index = engineStates.values.startIndex
+        while index != engineStates.values.endIndex {
+            engineStates.values[index].evict(olderThan: watermark)
+            index = engineStates.values.index(after: index)
+        }
+    })
+    let dictionarySink = counts.sink
+
+    // EntityStateTable.
+    var table = EntityStateTable(engine: engine, minimumCapacity: EngineWorkload.entityCount)
+    counts = PassCounts()
+    tracker = LatenessTracker()
+    let tableRun = drive(events: options.events, measureStart: options.measureStart, evictEvery: evictEvery, pass: { range in
+        var event = DecodedEvent()
+        event.values = [.null, .null, .null]
+        for i in range {
+            workload.fill(&event, i)
+            if tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: allowedLateness) {
+                counts.late += 1
+                continue
+            }
+            tracker.observe(event.eventTimeMillis)
+            let (index, _) = table.findOrInsert(event.entityID)
+            engine.apply(event, to: &table[index], output: &output)
+            counts.applied += 1
+            counts.sink &+= checksum(output)
+        }
+    }, evict: {
+        let watermark = tracker.watermark(allowedLatenessMillis: allowedLateness)
+        for i in table.indices { table[i].evict(olderThan: watermark) }
+    })
+    if counts.sink != dictionarySink { print("warning: dictionary and table runs produced different outputs") }
+
+    // Applied events in the measured part (late events are skipped but their fill is paid).
+    let appliedShare = Double(counts.applied) / Double(options.events - counts.late) // ≈ the measured share
+    let applied = Int((Double(measured) * appliedShare).rounded())
+    let dictionaryFeatures = dictionaryRun.measured - fill
+    let tableFeatures = tableRun.measured - fill
+    report.section("engine only: FeatureEngine.apply + entity lookup, pre-built events (fill cost subtracted)")
+    report.line("workload: \(options.events) events over \(format(options.effectiveSpanDays)) days, \(EngineWorkload.entityCount) entities Zipf(1.1); applied \(counts.applied), late (dropped) \(counts.late), planned out-of-order \(workload.outOfOrderPlanned), active entities \(table.count)")
+    report.value("engine_span_days", options.effectiveSpanDays)
+    report.value("engine_active_entities", table.count)
+    report.line("event fill alone: \(format(fill.cpu / Double(measured) * 1e9)) ns/event (subtracted below)")
+    report.rate("engine_dictionary", label: "[String: EntityState] + apply", events: applied, timing: dictionaryFeatures)
+    report.rate("engine_table", label: "EntityStateTable + apply", events: applied, timing: tableFeatures)
+    report.line("eviction (all states every \(evictEvery) events): dictionary \(format(dictionaryRun.eviction.cpu * 1e3)) ms, table \(format(tableRun.eviction.cpu * 1e3)) ms CPU in total")
+    report.value("engine_checksum", Int(truncatingIfNeeded: counts.sink &+ UInt64(fillSink)))
+}
+
+// MARK: - decode + features
+
+var pipelineStates: [EntityState] = []
+if options.sections.contains("pipeline") {
+    let workload = PipelineWorkload(events: options.events, stepMillis: options.effectiveStepMillis, entities: options.entities)
+    let measured = options.events - options.measureStart
+    report.section("decode + features: EventDecoder.decode + lateness + entity lookup + apply + reading the 10 outputs, one thread")
+    report.line("workload: \(options.events) demo JSON events, mean \(format(workload.meanBytes)) bytes, step \(options.effectiveStepMillis) ms (\(format(workload.spanDays)) days), \(options.entities) users Zipf(1.1), 5000 merchants")
+    report.value("pipeline_mean_bytes", workload.meanBytes)
+    report.value("pipeline_step_ms", Int(options.effectiveStepMillis))
+    report.value("pipeline_span_days", workload.spanDays)
+
+    // Decoding alone, for the split.
+    var decodeBest = Timing(cpu: .infinity, wall: .infinity)
+    var decodeSink = 0
+    for _ in 0..<options.rounds {
+        var event = DecodedEvent()
+        let t = Timing.measure {
+            measuredPass {
+                workload.payloads.withUnsafeBytes { all in
+                    workload.offsets.withUnsafeBufferPointer { off in
+                        for i in options.measureStart..<options.events {
+                            let slice = UnsafeRawBufferPointer(rebasing: all[off[i]..<off[i + 1]])
+                            if decoder.decode(slice, nowMillis: workload.nowMillis, into: &event) == nil { decodeSink &+= event.entityID.utf8.count }
+                        }
                     }
                 }
             }
         }
+        if t.cpu < decodeBest.cpu { decodeBest = t }
     }
 
-        func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
-    let cpuApply = cpuSeconds() - cpuBefore - seconds(evictTime)
-    let total = seconds(applyTime) - seconds(evictTime)
-    let featuresOnly = total - seconds(fillTime)
-    print("span: \(spanDays) days; events: \(eventCount), applied: \(applied), late (dropped): \(late), planned out-of-order: \(outOfOrderPlanned), active entities: \(states.count)")
-    print(String("apply incl. dictionary lookup + event fill: \(Int(Double(applied) / total)) events/s"))
-    print("event fill alone: \(Int(seconds(fillTime) / Double(eventCount) * 1e9)) ns/event")
-    print("features only (apply + dictionary, fill subtracted): \(Int(Double(applied) / featuresOnly)) events/s, \(Int(featuresOnly / Double(applied) * 1e9)) ns/event")
-    // The machine is shared: CPU time of this process is the fairer "one core" figure.
-    let cpuFeatures = cpuApply - seconds(fillTime)
-    print("process CPU time instead of wall time: apply incl. dictionary + fill \(Int(Double(applied) / cpuApply)) events/s; features only \(Int(Double(applied) / cpuFeatures)) events/s, \(Int(cpuFeatures / Double(applied) * 1e9)) ns/event (wall/CPU ratio \(String(format: "%.2f", total / cpuApply)))")
-    print("eviction: \(eventCount / evictEvery) passes over all states, \(Int(seconds(evictTime) * 1e3)) ms total")
-
-    // ---- state size and (de)serialization ----
-    let watermark = tracker.watermark(allowedLatenessMillis: allowedLateness)
-    var index = states.values.startIndex
-    while index != states.values.endIndex {
-        states.values[index].evict(olderThan: watermark)
-        index = states.values.index(after: index)
-    }
-    var sizes: [Int] = []
-    sizes.reserveCapacity(states.count)
-    var buffer: [UInt8] = []
-    buffer.reserveCapacity(1 << 16)
-    var blobs: [[UInt8]] = []
-    blobs.reserveCapacity(states.count)
-    let ordered = states.keys.sorted()
-    let serializeTime = clock.measure {
-        for key in ordered {
-            buffer.removeAll(keepingCapacity: true)
-            states[key]!.serialize(into: &buffer)
-            sizes.append(buffer.count)
+    /// The decode + features loop in micro-batches: decode (and decide lateness, in order), look the
+    /// batch's entities up together, apply with each state prefetched `ahead` events early.
+    func batchedPass(
+        _ range: Range<Int>, all: UnsafeRawBufferPointer, offsets off: UnsafeBufferPointer<Int>, table: inout EntityStateTable,
+        tracker: inout LatenessTracker, output: inout [FieldValue], counts c: inout PassCounts
+    ) {
+        let size = options.batch
+        var batch = [DecodedEvent](repeating: DecodedEvent(), count: size)
+        var indices = [Int](repeating: 0, count: size)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let n = Swift.min(size, range.upperBound - i)
+            var m = 0
+            for j in i..<i + n {
+                let slice = UnsafeRawBufferPointer(rebasing: all[off[j]..<off[j + 1]])
+                if decoder.decode(slice, nowMillis: workload.nowMillis, into: &batch[m]) != nil {
+                    c.failures += 1
+                    continue
+                }
+                let t = batch[m].eventTimeMillis
+                if tracker.isLate(t, allowedLatenessMillis: allowedLateness) {
+                    c.late += 1
+                    continue
+                }
+                tracker.observe(t)
+                m += 1
+            }
+            batch.withUnsafeBufferPointer { events in
+                indices.withUnsafeMutableBufferPointer { ix in
+                    table.findOrInsert(m, id: { events[$0].entityID }, into: ix)
+                    let d = options.ahead
+                    for j in 0..<Swift.min(2 * d, m) { table.prefetchState(at: ix[j]) }
+                    for j in 0..<Swift.min(d, m) { table.prefetchState(at: ix[j], stage: 1) }
+                    for j in 0..<m {
+                        if j + 2 * d < m { table.prefetchState(at: ix[j + 2 * d]) }
+                        if j + d < m { table.prefetchState(at: ix[j + d], stage: 1) }
+                        engine.apply(events[j], to: &table[ix[j]], output: &output)
+                        c.applied += 1
+                        c.sink &+= checksum(output)
+                    }
+                }
+            }
+            i += n
         }
     }
-    for key in ordered {
-        var b: [UInt8] = []
-        states[key]!.serialize(into: &b)
-        blobs.append(b)
-    }
-    var restoredTiles = 0
-    var failures = 0
-    let deserializeTime = clock.measure {
-        for b in blobs {
-            do {
-                let s = try EntityState(deserializing: b[...], engine: engine)
-                restoredTiles &+= s.tileCount
-            } catch {
-                failures += 1
+
+    func pipelineRounds(useTable: Bool) -> (best: Timing, eviction: Timing, counts: PassCounts, states: [EntityState]) {
+        var best = Timing(cpu: .infinity, wall: .infinity)
+        var bestEviction = Timing()
+        var counts = PassCounts()
+        var states: [EntityState] = []
+        for _ in 0..<options.rounds {
+            var table = EntityStateTable(engine: engine, minimumCapacity: options.entities)
+            var dictionary: [String: EntityState] = [:]
+            if !useTable { dictionary.reserveCapacity(options.entities) }
+            var tracker = LatenessTracker()
+            var output = [FieldValue](repeating: .null, count: specs.count)
+            var c = PassCounts()
+            let run = workload.payloads.withUnsafeBytes { all in
+                workload.offsets.withUnsafeBufferPointer { off in
+                    drive(events: options.events, measureStart: options.measureStart, evictEvery: evictEvery, pass: { range in
+                        if useTable && options.batch > 0 {
+                            batchedPass(range, all: all, offsets: off, table: &table, tracker: &tracker, output: &output, counts: &c)
+                            return
+                        }
+                        var event = DecodedEvent()
+                        for i in range {
+                            let slice = UnsafeRawBufferPointer(rebasing: all[off[i]..<off[i + 1]])
+                            if decoder.decode(slice, nowMillis: workload.nowMillis, into: &event) != nil {
+                                c.failures += 1
+                                continue
+                            }
+                            if tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: allowedLateness) {
+                                c.late += 1
+                                continue
+                            }
+                            tracker.observe(event.eventTimeMillis)
+                            if useTable {
+                                let (index, _) = table.findOrInsert(event.entityID)
+                                engine.apply(event, to: &table[index], output: &output)
+                            } else {
+                                engine.apply(event, to: &dictionary[event.entityID, default: engine.makeState()], output: &output)
+                            }
+                            c.applied += 1
+                            c.sink &+= checksum(output)
+                        }
+                    }, evict: {
+                        let watermark = tracker.watermark(allowedLatenessMillis: allowedLateness)
+                        if useTable {
+                            for i in table.indices { table[i].evict(olderThan: watermark) }
+                        } else {
+                            var index = dictionary.values.startIndex
+                            while index != dictionary.values.endIndex {
+                                dictionary.values[index].evict(olderThan: watermark)
+                                index = dictionary.values.index(after: index)
+                            }
+                        }
+                    })
+                }
+            }
+            if run.measured.cpu < best.cpu {
+                best = run.measured
+                bestEviction = run.eviction
+            }
+            counts = c
+            if useTable {
+                let watermark = tracker.watermark(allowedLatenessMillis: allowedLateness)
+                states = table.indices.map { i in
+                    var s = table[i]
+                    s.evict(olderThan: watermark)
+                    return s
+                }
             }
         }
+        return (best, bestEviction, counts, states)
     }
-    sizes.sort()
-    let totalBytes = sizes.reduce(0, +)
-    print("serialized state: average \(totalBytes / sizes.count) B/entity, p50 \(sizes[sizes.count / 2]) B, p99 \(sizes[sizes.count * 99 / 100]) B, max \(sizes.last ?? 0) B, total \(totalBytes / 1_048_576) MiB over \(sizes.count) entities")
-    print("serialize: \(Int(seconds(serializeTime) / Double(sizes.count) * 1e9)) ns/entity; deserialize: \(Int(seconds(deserializeTime) / Double(sizes.count) * 1e9)) ns/entity (failures: \(failures))")
-    // Warm cost for one typical (median-size) entity: the CPU work of (de)serializing, without the cache
-    // misses of visiting 80 000 cold states in a row (a checkpoint writes recently updated states).
-    var typicalKey = ordered[0]
-    var typicalBytes: [UInt8] = []
-    let median = sizes[sizes.count / 2]
-    for key in ordered {
-        var b: [UInt8] = []
-        states[key]!.serialize(into: &b)
-        if b.count == median { typicalKey = key; typicalBytes = b; break }
+
+    let tableRun = pipelineRounds(useTable: true)
+    pipelineStates = tableRun.states
+    let applied = tableRun.counts.applied - (options.measureStart == 0 ? 0 : Int((Double(options.measureStart) / Double(options.events) * Double(tableRun.counts.applied)).rounded()))
+    report.line("applied \(tableRun.counts.applied), late \(tableRun.counts.late), decode failures \(tableRun.counts.failures), active entities \(tableRun.states.count); best of \(options.rounds) rounds; " + (options.batch > 0 ? "micro-batches of \(options.batch) events, states prefetched \(2 * options.ahead) and \(options.ahead) events ahead" : "one event at a time"))
+    report.value("pipeline_batch", options.batch)
+    report.value("pipeline_active_entities", tableRun.states.count)
+    report.rate("decode", label: "decode alone", events: measured, timing: decodeBest)
+    report.rate("pipeline", label: "decode + EntityStateTable + apply + outputs", events: measured, timing: tableRun.best)
+    report.line("  of which lookup + apply + outputs ≈ \(format((tableRun.best.cpu - decodeBest.cpu) / Double(applied) * 1e9)) ns/event")
+    report.value("pipeline_features_ns_per_event", (tableRun.best.cpu - decodeBest.cpu) / Double(applied) * 1e9)
+    report.value("pipeline_cpu_seconds", tableRun.best.cpu)
+    report.line("eviction (all states every \(evictEvery) events): \(format(tableRun.eviction.cpu * 1e3)) ms CPU in total, excluded")
+    if options.dictionary {
+        let dictionaryRun = pipelineRounds(useTable: false)
+        report.rate("pipeline_dictionary", label: "decode + [String: EntityState] + apply + outputs", events: measured, timing: dictionaryRun.best)
+        if dictionaryRun.counts.sink != tableRun.counts.sink { print("warning: dictionary and table pipelines produced different outputs") }
     }
-    let typical = states[typicalKey]!
-    let rounds = 200_000
-    let warmSerialize = clock.measure {
-        for _ in 0..<rounds {
-            buffer.removeAll(keepingCapacity: true)
-            typical.serialize(into: &buffer)
-            sink &+= buffer.count
-        }
-    }
-    let warmDeserialize = clock.measure {
-        for _ in 0..<rounds {
-            if let s = try? EntityState(deserializing: typicalBytes[...], engine: engine) { sink &+= s.tileCount }
-        }
-    }
-    print("typical entity (\(median) B, \(typical.tileCount) tiles), warm: serialize \(Int(seconds(warmSerialize) / Double(rounds) * 1e9)) ns, deserialize \(Int(seconds(warmDeserialize) / Double(rounds) * 1e9)) ns")
-    print("checksum \(sink &+ restoredTiles)")
+    report.value("pipeline_checksum", Int(truncatingIfNeeded: tableRun.counts.sink &+ UInt64(decodeSink)))
 }
 
-runBenchmark()
+// MARK: - state size and (de)serialization
+
+if options.sections.contains("state") {
+    report.section("entity state: serialized size and cost")
+    let keys = engineStates.keys.sorted()
+    let ordered = keys.map { engineStates[$0]! }
+    // Evict at the final watermark first, as the worker does before writing a state.
+    var maxTime = Int64.min
+    for s in ordered where s.latestEventTimeMillis > maxTime { maxTime = s.latestEventTimeMillis }
+    let evicted = ordered.map { s -> EntityState in
+        var s = s
+        s.evict(olderThan: maxTime &- allowedLateness)
+        return s
+    }
+    StateCost(states: evicted, engine: engine).report(into: &report, key: "engine_state", label: "engine workload")
+    if !pipelineStates.isEmpty {
+        StateCost(states: pipelineStates, engine: engine, timed: false).report(into: &report, key: "pipeline_state", label: "decode + features workload")
+    }
+}
+
+report.finish()
+
+func format(_ x: Double) -> String {
+    if x >= 100 { return String(Int(x.rounded())) }
+    let scaled = (x * 100).rounded() / 100
+    return "\(scaled)"
+}

@@ -30,69 +30,71 @@ extension EntityState {
         if !hasEvents { return }
         w.signed(latestEventTimeMillis)
         let features = plan.features
-        for i in plan.lifetimeMembers {
-            let f = features[i]
-            switch f.op {
-            case .timeSinceLast:
-                continue
-            case .value:
-                w.signed(hot[f.slot].time)
-                w.fieldValue(lifetimeValues[f.valueSlot])
-            case .last:
-                Self.write(f.op, hot[f.slot], value: lifetimeValues[f.valueSlot], timeBase: 0, into: &w)
-            case .approxDistinct:
-                Self.write(f.op, hot[f.slot], sketch: lifetimeSketches[f.sketchSlot], into: &w)
-            default:
-                Self.write(f.op, hot[f.slot], timeBase: 0, into: &w)
+        words.withUnsafeBufferPointer { wordBuffer in
+            let base = UnsafeMutablePointer(mutating: wordBuffer.baseAddress!)
+            for i in plan.lifetimeMembers {
+                let f = features[i]
+                switch f.op {
+                case .timeSinceLast:
+                    continue
+                case .value:
+                    w.signed(Int64(bitPattern: base[f.word]))
+                    w.fieldValue(values[f.valueSlot])
+                case .last:
+                    Self.write(f.op, FeatureTile(f.op, at: base + f.word), value: values[f.valueSlot], timeBase: 0, into: &w)
+                case .approxDistinct:
+                    Self.write(f.op, FeatureTile(f.op, at: base + f.word), into: &w)
+                    if base[f.word] > 0 { lifetimeSketches[f.sketchSlot].serialize(into: &w) }
+                default:
+                    Self.write(f.op, FeatureTile(f.op, at: base + f.word), timeBase: 0, into: &w)
+                }
             }
-        }
-        let members = plan.members
-        hot.withUnsafeBufferPointer { hotBuffer in
-            guard let hotBase = hotBuffer.baseAddress else { return }
-            for g in plan.groups.indices {
-                let group = plan.groups[g]
-                let h = hotBase + group.hotBase
-                let tiles = windows[g]
-                let width = group.width
-                let cold = tiles.coldCount(width)
-                let count = cold + (WindowTiles.hasNewest(h) ? 1 : 0)
-                w.varint(UInt64(count))
-                var previous: Int64 = 0
-                tiles.accumulators.withUnsafeBufferPointer { acc in
-                    for p in 0..<count {
-                        let index = p < cold ? acc[p * width].index : WindowTiles.newestIndex(h)
+            let members = plan.members
+            sketchPool.withUnsafeBufferPointer { pool in
+                let poolBase = pool.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                var runOffset = 0
+                for gi in plan.groups.indices {
+                    let group = plan.groups[gi]
+                    let tiles = TileRecords(base, group, coldStart: coldStart(gi))
+                    let vs = group.valueCount > 0 ? valueStart(gi) : 0
+                    let groupPoolEnd = runOffset + Int(truncatingIfNeeded: base[group.hotBase + 1])
+                    w.varint(UInt64(tiles.count))
+                    var previous: Int64 = 0
+                    for p in 0..<tiles.count {
+                        let record = tiles.record(p)
+                        let index = Int64(bitPattern: record[0])
                         if p == 0 { w.signed(index) } else { w.varint(UInt64(index &- previous)) }
                         previous = index
-                        for j in 0..<width {
+                        for j in 0..<group.width {
                             let f = features[members[group.memberStart + j]]
-                            let tile = p < cold ? acc[p * width + j] : h[WindowTiles.newest(j, width)]
+                            let tile = FeatureTile(f.op, at: record + f.word)
                             switch f.op {
                             case .last:
-                                Self.write(f.op, tile, value: tiles.values[(p + 1) * group.valueCount + f.valueSlot], timeBase: (index &- 1) &* group.tileMillis, into: &w)
+                                Self.write(f.op, tile, value: values[vs + (p + 1) * group.valueCount + f.valueSlot], timeBase: (index &- 1) &* group.tileMillis, into: &w)
                             case .approxDistinct:
-                                Self.write(f.op, tile, sketch: tiles.sketches[p * group.sketchCount + f.sketchSlot], into: &w)
+                                Self.write(f.op, tile, into: &w)
+                                let info = record[f.word + 1]
+                                if tile.n > 0 { SketchRun.serialize(poolBase + runOffset, info: info, into: &w) }
+                                runOffset += SketchRun.length(info)
                             default:
                                 Self.write(f.op, tile, timeBase: 0, into: &w)
                             }
                         }
                     }
+                    // Skip the group's union runs (derived, not stored).
+                    runOffset = groupPoolEnd
                 }
             }
         }
     }
 
-    /// An upper bound of the serialized size.
+    /// An upper bound of the serialized size: per word at most a varint and a double (a tile index, a
+    /// count, a relative time, a run header), per pool entry 2 bytes (a dense run of 512 entries writes
+    /// 768 bytes), plus the kept values and lifetime sketches.
     private var serializedSizeBound: Int {
-        // Per accumulator at most: count varint (10), two doubles (16), a relative time (10).
-        var size = 32 + hot.count * 36
-        for value in lifetimeValues { size += Self.sizeBound(value) }
+        var size = 32 + 22 * words.count + 2 * sketchPool.count
+        for value in values { size += Self.sizeBound(value) }
         for sketch in lifetimeSketches { size += sketch.serializedSizeBound }
-        for g in windows.indices {
-            let tiles = windows[g]
-            size += 10 + tiles.accumulators.count * 36 + (tiles.accumulators.count / Swift.max(plan.groups[g].width, 1) + 1) * 10
-            for value in tiles.values { size += Self.sizeBound(value) }
-            for sketch in tiles.sketches { size += sketch.serializedSizeBound }
-        }
         return size
     }
 
@@ -103,7 +105,7 @@ extension EntityState {
     }
 
     @inline(__always)
-    private static func write<W: StateSink>(_ op: CompiledFeature.Op, _ t: FeatureTile, value: FieldValue = .null, sketch: HyperLogLog? = nil, timeBase: Int64 = 0, into w: inout W) {
+    private static func write<W: StateSink>(_ op: CompiledFeature.Op, _ t: FeatureTile, value: FieldValue = .null, timeBase: Int64 = 0, into w: inout W) {
         switch op {
         case .count:
             w.varint(UInt64(t.n))
@@ -128,8 +130,8 @@ extension EntityState {
                 w.fieldValue(value)
             }
         case .approxDistinct:
+            // The sketch follows when n > 0; the caller writes it.
             w.varint(UInt64(t.n))
-            if t.n > 0, let sketch { sketch.serialize(into: &w) }
         case .value, .timeSinceLast:
             break
         }
@@ -169,37 +171,36 @@ extension EntityState {
             case .timeSinceLast:
                 continue
             case .value:
-                hot[f.slot].time = try r.signed()
-                lifetimeValues[f.valueSlot] = try r.fieldValue()
+                words[f.word] = UInt64(bitPattern: try r.signed())
+                values[f.valueSlot] = try r.fieldValue()
             default:
                 var tile = FeatureTile()
                 var value: FieldValue = .null
                 var sketch = HyperLogLog()
                 try Self.read(f.op, &tile, &value, &sketch, timeBase: 0, from: &r)
-                if f.op == .last { lifetimeValues[f.valueSlot] = value }
-                if f.op == .approxDistinct { lifetimeSketches[f.sketchSlot] = sketch }
-                tile.index = -1 // the derived estimate cache: stale
-                hot[f.slot] = tile
+                if f.op == .last { values[f.valueSlot] = value }
+                if f.op == .approxDistinct {
+                    lifetimeSketches[f.sketchSlot] = sketch
+                    words[f.word + 1] = UInt64(bitPattern: -1) // the derived estimate cache: stale
+                }
+                words.withUnsafeMutableBufferPointer { tile.store(f.op, at: $0.baseAddress! + f.word) }
             }
         }
         let members = plan.members
-        windows.removeAll(keepingCapacity: true)
-        for g in plan.groups.indices {
-            let group = plan.groups[g]
+        for gi in plan.groups.indices {
+            let group = plan.groups[gi]
             let count = try r.count(limit: bytes.count)
-            if count == 0 {
-                windows.append(WindowTiles())
-                continue
-            }
-            var tiles = WindowTiles()
-            if count > 1 { tiles.accumulators.reserveCapacity((count - 1) * group.width) }
+            if count == 0 { continue }
+            // Groups are read in order: this group's runs and values go last. Its cold records go after
+            // those of the groups read so far that precede it in `coldOrder` (a group read later that
+            // precedes it will insert its records before these).
+            let cs = coldStart(gi)
+            insertZeroWords((count - 1) * group.stride, at: cs)
+            let poolBefore = sketchPool.count
             if group.valueCount > 0 {
-                tiles.values.reserveCapacity((count + 1) * group.valueCount)
-                for _ in 0..<group.valueCount { tiles.values.append(.null) }
+                values.insert(contentsOf: repeatElement(FieldValue.null, count: count * group.valueCount), at: valueStart(gi) + group.valueCount)
             }
-            if group.sketchCount > 0 {
-                tiles.sketches.reserveCapacity(count * group.sketchCount)
-            }
+            let vs = group.valueCount > 0 ? valueStart(gi) : 0
             var previous: Int64 = 0
             for p in 0..<count {
                 let index: Int64
@@ -211,26 +212,28 @@ extension EntityState {
                     index = previous &+ Int64(delta)
                 }
                 previous = index
+                let record = p == count - 1 ? group.newest : cs + p * group.stride
+                words[record] = UInt64(bitPattern: index)
+                let timeBase = (index &- 1) &* group.tileMillis
                 for j in 0..<group.width {
                     let f = features[members[group.memberStart + j]]
                     var tile = FeatureTile()
-                    tile.index = index
-                    var value: FieldValue = .null
-                    var sketch = HyperLogLog()
-                    try Self.read(f.op, &tile, &value, &sketch, timeBase: (index &- 1) &* group.tileMillis, from: &r)
-                    if p == count - 1 {
-                        // The newest tile lives in the hot block.
-                        hot[group.hotBase + WindowTiles.newest(j, group.width)] = tile
+                    if f.op == .approxDistinct {
+                        let n = try r.varint()
+                        guard n <= UInt64(Int64.max) else { throw r.corrupt("count out of range") }
+                        tile.n = Int64(n)
+                        if n > 0 { words[record + f.word + 1] = try SketchRun.read(from: &r, appendingTo: &sketchPool) }
                     } else {
-                        tiles.accumulators.append(tile)
+                        var value: FieldValue = .null
+                        var unused = HyperLogLog()
+                        try Self.read(f.op, &tile, &value, &unused, timeBase: timeBase, from: &r)
+                        if f.op == .last { values[vs + (p + 1) * group.valueCount + f.valueSlot] = value }
                     }
-                    if f.op == .last { tiles.values.append(value) }
-                    if f.op == .approxDistinct { tiles.sketches.append(sketch) }
+                    words.withUnsafeMutableBufferPointer { tile.store(f.op, at: $0.baseAddress! + record + f.word) }
                 }
             }
-            hot[group.hotBase].index = previous
-            hot[group.hotBase].time = 1
-            windows.append(tiles)
+            words[group.hotBase] = UInt64((count - 1) << 1 | 1)
+            words[group.hotBase + 1] = UInt64(sketchPool.count - poolBefore)
         }
         guard r.isAtEnd else { throw r.corrupt("\(bytes.count - r.offset) unexpected trailing bytes") }
     }

@@ -4,63 +4,110 @@
 /// sequence per distinct window, shared by the features on it), and `evict(olderThan:)` drops tiles no
 /// future non-late event can see. Create it with `FeatureEngine.makeState()` or restore it with
 /// `init(deserializing:engine:)`.
+///
+/// Storage (a handful of arrays, whatever the number of tiles; see `WindowGroup` for the word layout):
+/// - `words`: every numeric accumulator — the lifetime features', then per window group a hot block
+///   (shape, the cached prefix, the newest tile, the distinct unions' summaries), then every group's
+///   older tiles as compact records;
+/// - `values`: the kept field values: lifetime `value`/`last`, then per group with `last` members a
+///   block of the prefix's values and each tile's;
+/// - `sketchPool`: per group with `approx_distinct` members, every tile's sketch run and the window
+///   unions' runs (`SketchRun`, `DistinctUnion`);
+/// - `lifetimeSketches`: lifetime `approx_distinct` sketches.
 package struct EntityState: Sendable {
-    /// The engine's compiled features (shared storage), so eviction knows each window.
+    /// The engine's compiled features (shared storage), so eviction and serialization know the layout.
     let plan: FeaturePlan
-    /// Fingerprint of the engine's feature specs.
-    let fingerprint: UInt64
     /// The largest event time applied so far; `Int64.min` before the first event.
     package internal(set) var latestEventTimeMillis: Int64 = .min
     /// Whether any event was applied.
     package internal(set) var hasEvents = false
-    /// The entity's hot block, one contiguous array: first the lifetime accumulators
-    /// (`CompiledFeature.slot`; for `value` only `time` is used, the kept value's time; for
-    /// `approx_distinct` `index` caches the rounded estimate, -1 when stale, derived), then per window
-    /// group its meta record, prefix and newest tile (`WindowTiles`, `WindowGroup.hotBase`).
-    var hot: [FeatureTile]
-    /// Lifetime `last` values and `value` features' latest values (`CompiledFeature.valueSlot`).
-    var lifetimeValues: [FieldValue]
+    /// Accumulators, hot blocks and tile records (see the type's documentation).
+    var words: [UInt64]
+    /// Kept field values (see the type's documentation).
+    var values: [FieldValue]
+    /// Sketch runs of the sliding `approx_distinct` features.
+    var sketchPool: [UInt16] = []
     /// Lifetime `approx_distinct` sketches (`CompiledFeature.sketchSlot`).
     var lifetimeSketches: [HyperLogLog]
-    /// One per `WindowGroup`.
-    var windows: [WindowTiles]
 
-    init(plan: FeaturePlan, fingerprint: UInt64) {
+    init(plan: FeaturePlan) {
         self.plan = plan
-        self.fingerprint = fingerprint
-        var empty = FeatureTile()
-        empty.index = -1
-        let meta = WindowTiles.emptyMeta
-        self.hot = [FeatureTile](unsafeUninitializedCapacity: plan.hotCount) { buffer, count in
-            for i in 0..<plan.hotCount { buffer.initializeElement(at: i, to: empty) }
-            for group in plan.groups { buffer[group.hotBase] = meta }
-            count = plan.hotCount
+        var words = [UInt64](repeating: 0, count: plan.fixedWords)
+        for i in plan.lifetimeMembers where plan.features[i].op == .approxDistinct {
+            words[plan.features[i].word + 1] = UInt64(bitPattern: -1) // estimate cache: stale
         }
-        self.lifetimeValues = plan.lifetimeValueCount == 0 ? [] : Array(repeating: .null, count: plan.lifetimeValueCount)
+        var valueCount = plan.lifetimeValueCount
+        for g in plan.groups {
+            words[g.prefix] = UInt64(bitPattern: .min)
+            for d in 0..<g.sketchCount { words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end] = UInt64(bitPattern: .min) }
+            valueCount += g.valueCount
+        }
+        self.words = words
+        self.values = valueCount == 0 ? [] : Array(repeating: .null, count: valueCount)
         self.lifetimeSketches = plan.lifetimeSketchCount == 0 ? [] : Array(repeating: HyperLogLog(), count: plan.lifetimeSketchCount)
-        var windows: [WindowTiles] = []
-        if !plan.groups.isEmpty {
-            windows.reserveCapacity(plan.groups.count)
-            for _ in plan.groups { windows.append(WindowTiles()) }
-        }
-        self.windows = windows
     }
 
     /// Creates the empty state of a new entity for `engine`.
     package init(engine: FeatureEngine) {
-        self.init(plan: engine.plan, fingerprint: engine.fingerprint)
+        self.init(plan: engine.plan)
     }
 
-    /// Number of stored tiles over all sliding features (for metrics and benchmarks).
+    /// Fingerprint of the feature specs this state was made for.
+    var fingerprint: UInt64 { plan.fingerprint }
+
+    /// Number of stored tile accumulators over all sliding features (tiles × features on them), for
+    /// metrics and benchmarks.
     package var tileCount: Int {
         var total = 0
-        for g in plan.groups.indices {
-            let width = plan.groups[g].width
-            let newest = hot[plan.groups[g].hotBase].time != 0 ? 1 : 0
-            total += (windows[g].coldCount(width) + newest) * width
+        for g in plan.groups {
+            let shape = words[g.hotBase]
+            total += (Int(shape >> 1) + Int(shape & 1)) * g.width
         }
         return total
     }
+
+    /// Prefetches the lines `FeatureEngine.apply` reads of the state stored at `state` (see
+    /// `EntityStateTable.prefetchState(at:)`), reading the arrays' storage addresses as raw bits:
+    /// copying an array out would retain it, and a retain writes the very line being prefetched.
+    ///
+    /// Stage 0 asks for each array's header (count, capacity) and the word array's hot part; stage 1,
+    /// issued later, reads the now-cached counts and asks for the ends: the newest cold records (the
+    /// most often rolled group's run is last) and the sketch pool's tail (newest runs and unions).
+    /// Offsets follow the standard library's array layout (a 32-byte header before the elements);
+    /// were it to change, prefetching would only lose its effect: a prefetch never faults.
+    @inline(__always)
+    static func prefetchLines(ofStateAt state: UnsafeRawPointer, hotWords: Int, stage: Int) {
+        let words = state.load(fromByteOffset: wordsOffset, as: UnsafeRawPointer?.self)
+        let values = state.load(fromByteOffset: valuesOffset, as: UnsafeRawPointer?.self)
+        let pool = state.load(fromByteOffset: poolOffset, as: UnsafeRawPointer?.self)
+        guard let words, let values, let pool else { return }
+        if stage == 0 {
+            var offset = 0
+            let end = 32 + hotWords * 8
+            while offset < end {
+                prefetch(words + offset)
+                offset += 64
+            }
+            prefetch(values)
+            prefetch(values + 32)
+            prefetch(pool)
+            return
+        }
+        let wordCount = words.load(fromByteOffset: 16, as: Int.self)
+        if wordCount > hotWords {
+            prefetch(words + 32 + (wordCount - 1) * 8)
+            prefetch(words + 32 + Swift.max(hotWords, wordCount - 8) * 8)
+        }
+        let poolCount = pool.load(fromByteOffset: 16, as: Int.self)
+        if poolCount > 0 {
+            prefetch(pool + 32 + (poolCount - 1) * 2)
+            if poolCount > 32 { prefetch(pool + 32 + (poolCount - 33) * 2) }
+        }
+    }
+
+    static let wordsOffset = MemoryLayout<EntityState>.offset(of: \EntityState.words)!
+    static let valuesOffset = MemoryLayout<EntityState>.offset(of: \EntityState.values)!
+    static let poolOffset = MemoryLayout<EntityState>.offset(of: \EntityState.sketchPool)!
 
     /// Drops every tile that lies wholly before `watermarkMillis − window` for its feature.
     ///
@@ -68,21 +115,14 @@ package struct EntityState: Sendable {
     /// non-late event (time ≥ watermark) never reads those tiles, so outputs are unchanged.
     package mutating func evict(olderThan watermarkMillis: Int64) {
         if watermarkMillis == .min { return }
-        let groups = plan.groups
-        var hot: [FeatureTile] = []
-        swap(&hot, &self.hot)
-        defer { swap(&hot, &self.hot) }
-        hot.withUnsafeMutableBufferPointer { hotBuffer in
-            guard let base = hotBuffer.baseAddress else { return }
-            for g in groups.indices {
-                let group = groups[g]
-                let h = base + group.hotBase
-                let (cutoff, overflow) = CompiledFeature.tileIndex(watermarkMillis, group.tileMillis).subtractingReportingOverflow(group.tilesPerWindow)
-                if overflow || !WindowTiles.hasNewest(h) { continue }
-                if windows[g].tileIndex(at: 0, group.width, h) <= cutoff {
-                    _ = windows[g].dropTiles(through: cutoff, group, h)
-                }
-            }
+        for gi in plan.groups.indices {
+            let g = plan.groups[gi]
+            let (cutoff, overflow) = CompiledFeature.tileIndex(watermarkMillis, g.tileMillis).subtractingReportingOverflow(g.tilesPerWindow)
+            let shape = words[g.hotBase]
+            if overflow || shape & 1 == 0 { continue }
+            let cold = Int(shape >> 1)
+            let first = cold > 0 ? Int64(bitPattern: words[coldStart(gi)]) : Int64(bitPattern: words[g.newest])
+            if first <= cutoff { dropTiles(gi, through: cutoff) }
         }
     }
 }

@@ -53,15 +53,16 @@ package struct FeatureEngine: Sendable {
                 layout.append(compiled)
             }
         }
+        let fingerprint = w.bytes.withUnsafeBytes { XXHash64.hash($0, seed: 0x51_1CE0) }
         self.specs = specs
         self.schema = schema
-        self.plan = FeaturePlan(features: layout)
-        self.fingerprint = w.bytes.withUnsafeBytes { XXHash64.hash($0, seed: 0x51_1CE0) }
+        self.plan = FeaturePlan(features: layout, fingerprint: fingerprint)
+        self.fingerprint = fingerprint
     }
 
     /// A new, empty entity state for this engine.
     package func makeState() -> EntityState {
-        EntityState(engine: self)
+        EntityState(plan: plan)
     }
 
     /// Applies `event` to `state` and writes every feature's value as of the event's time into `output`.
@@ -71,7 +72,7 @@ package struct FeatureEngine: Sendable {
     /// in and gets the values as of its own time computed from everything known (docs/features.md).
     /// `event.values` must be indexed like `schema.fields`; missing trailing values count as null.
     package func apply(_ event: DecodedEvent, to state: inout EntityState, output: inout [FieldValue]) {
-        precondition(state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
+        precondition(state.plan === plan || state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
         let plan = self.plan
         if output.count != plan.features.count {
             output = Array(repeating: .null, count: plan.features.count)
@@ -82,64 +83,24 @@ package struct FeatureEngine: Sendable {
         plan.features.withUnsafeBufferPointer { features in
             event.values.withUnsafeBufferPointer { values in
                 output.withUnsafeMutableBufferPointer { out in
-                    for i in plan.lifetimeMembers {
-                        let f = features[i]
-                        let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
-                        switch f.op {
-                        case .value:
-                            out[i] = v
-                            if !hadEvents || t >= state.hot[f.slot].time {
-                                state.hot[f.slot].time = t
-                                state.lifetimeValues[f.valueSlot] = v
-                            }
-                        case .timeSinceLast:
-                            out[i] = hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null
-                        case .approxDistinct:
-                            _ = state.hot[f.slot].add(f.op, v, time: t)
-                            if let hash = v.stableHash, state.lifetimeSketches[f.sketchSlot].insert(hash: hash).changed {
-                                state.hot[f.slot].index = -1
-                            }
-                            if state.hot[f.slot].index < 0 {
-                                state.hot[f.slot].index = HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate())
-                            }
-                            out[i] = .int(state.hot[f.slot].index)
-                        default:
-                            if state.hot[f.slot].add(f.op, v, time: t) { state.lifetimeValues[f.valueSlot] = v }
-                            out[i] = state.hot[f.slot].output(f.op, last: f.op == .last ? state.lifetimeValues[f.valueSlot] : .null)
-                        }
+                    if !plan.lifetimeMembers.isEmpty {
+                        Self.applyLifetime(plan, features, values, t: t, hadEvents: hadEvents, previousLatest: previousLatest, to: &state, output: out)
                     }
                     if plan.groups.isEmpty { return }
                     withUnsafeTemporaryAllocation(of: EventField.self, capacity: values.count) { fields in
                         for j in 0..<values.count { fields.initializeElement(at: j, to: EventField(values[j])) }
                         let classified = UnsafeBufferPointer(fields)
-                        var hot: [FeatureTile] = []
-                        swap(&hot, &state.hot)
-                        defer { swap(&hot, &state.hot) }
-                        hot.withUnsafeMutableBufferPointer { hotBuffer in
-                            guard let hotBase = hotBuffer.baseAddress else { return }
-                            plan.members.withUnsafeBufferPointer { members in
-                                plan.groups.withUnsafeBufferPointer { groups in
-                                    for g in 0..<groups.count {
-                                        let group = groups[g]
-                                        let h = hotBase + group.hotBase
-                                        if group.valueCount == 0 && group.sketchCount == 0 && WindowTiles.hasNewest(h)
-                                            && CompiledFeature.tileIndex(t, group.tileMillis) == WindowTiles.newestIndex(h)
-                                            && WindowTiles.prefixEnd(h) == WindowTiles.newestIndex(h) {
-                                            // In order into the newest tile: only the hot block is touched.
-                                            let w = group.width
-                                            for j in 0..<w {
-                                                let i = members[group.memberStart + j]
-                                                let f = features[i]
-                                                let field = f.field >= 0 && f.field < classified.count ? classified[f.field] : EventField.null
-                                                _ = h[WindowTiles.newest(j, w)].add(f.op, field, time: t)
-                                                var total = h[WindowTiles.prefix(j)]
-                                                _ = total.merge(f.op, h[WindowTiles.newest(j, w)])
-                                                out[i] = total.output(f.op, last: .null)
-                                            }
-                                            continue
-                                        }
-                                        state.windows[g].apply(group, hot: h, members: members, features: features, fields: classified, event: values, time: t, output: out)
-                                    }
+                        plan.members.withUnsafeBufferPointer { members in
+                            plan.groups.withUnsafeBufferPointer { groups in
+                                let (slow, distinct) = state.applyInNewestTiles(time: t, groups: groups, features: features, members: members, fields: classified, event: values, output: out)
+                                var pending = distinct
+                                while pending != 0 {
+                                    let g = pending.trailingZeroBitCount
+                                    pending &= pending &- 1
+                                    state.applyDistinctInNewest(g, features: features, members: members, event: values, output: out)
+                                }
+                                for g in groups.indices where g >= 64 || slow & (1 << UInt64(g)) != 0 {
+                                    state.applyWindow(g, time: t, features: features, members: members, fields: classified, event: values, output: out)
                                 }
                             }
                         }
@@ -151,6 +112,64 @@ package struct FeatureEngine: Sendable {
         if !hadEvents || t > previousLatest { state.latestEventTimeMillis = t }
     }
 
+    /// The lifetime features (`value`, `time_since_last`, lifetime aggregates) of one event.
+    private static func applyLifetime(
+        _ plan: FeaturePlan, _ features: UnsafeBufferPointer<CompiledFeature>, _ values: UnsafeBufferPointer<FieldValue>,
+        t: Int64, hadEvents: Bool, previousLatest: Int64, to state: inout EntityState, output out: UnsafeMutableBufferPointer<FieldValue>
+    ) {
+        state.words.withUnsafeMutableBufferPointer { wordBuffer in
+            state.values.withUnsafeMutableBufferPointer { kept in
+                do {
+                    let words = wordBuffer.baseAddress!
+                    for i in plan.lifetimeMembers {
+                        let f = features[i]
+                        switch f.op {
+                        case .value:
+                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
+                            if !hadEvents || t >= Int64(bitPattern: words[f.word]) {
+                                words[f.word] = UInt64(bitPattern: t)
+                                kept[f.valueSlot] = v
+                            }
+                            out[i] = v
+                        case .timeSinceLast:
+                            out[i] = hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null
+                        case .approxDistinct:
+                            // Below, outside the word array's scope (the sketch is another array).
+                            continue
+                        case .last:
+                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
+                            var acc = FeatureTile(f.op, at: words + f.word)
+                            if acc.add(f.op, v, time: t) { kept[f.valueSlot] = v }
+                            acc.store(f.op, at: words + f.word)
+                            out[i] = acc.output(f.op, last: kept[f.valueSlot])
+                        default:
+                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
+                            var acc = FeatureTile(f.op, at: words + f.word)
+                            _ = acc.add(f.op, v, time: t)
+                            acc.store(f.op, at: words + f.word)
+                            out[i] = acc.output(f.op, last: .null)
+                        }
+                    }
+                }
+            }
+        }
+        if plan.lifetimeSketchCount == 0 { return }
+        for i in plan.lifetimeMembers where features[i].op == .approxDistinct {
+            let f = features[i]
+            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
+            if case .null = v {} else { state.words[f.word] &+= 1 }
+            if let hash = v.stableHash, state.lifetimeSketches[f.sketchSlot].insert(hash: hash).changed {
+                state.words[f.word + 1] = UInt64(bitPattern: -1)
+            }
+            var estimate = Int64(bitPattern: state.words[f.word + 1])
+            if estimate < 0 {
+                estimate = HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate())
+                state.words[f.word + 1] = UInt64(bitPattern: estimate)
+            }
+            out[i] = .int(estimate)
+        }
+    }
+
     /// Writes every feature's value for a read at `asOf` (event-time milliseconds) into `output`.
     ///
     /// Sliding windows are evaluated at `asOf` with the same tile semantics as `apply` (so a window with no
@@ -158,7 +177,7 @@ package struct FeatureEngine: Sendable {
     /// the newest known state. `time_since_last` is the time from the latest event to `asOf` (null if
     /// `asOf` is before it). Results for `asOf` before the eviction watermark lack evicted tiles.
     package func values(of state: EntityState, asOf: Int64, output: inout [FieldValue]) {
-        precondition(state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
+        precondition(state.plan === plan || state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
         if output.count != plan.features.count {
             output = Array(repeating: .null, count: plan.features.count)
         }
@@ -170,32 +189,19 @@ package struct FeatureEngine: Sendable {
             }
             switch f.op {
             case .value:
-                output[i] = state.lifetimeValues[f.valueSlot]
+                output[i] = state.values[f.valueSlot]
             case .timeSinceLast:
                 let latest = state.latestEventTimeMillis
                 output[i] = asOf >= latest ? .double(Double(asOf &- latest) / 1_000) : .null
-            case .approxDistinct:
-                if f.isSliding {
-                    let k = CompiledFeature.tileIndex(asOf, f.tileMillis)
-                    let group = plan.groups[f.group]
-                    output[i] = .int(state.hot.withUnsafeBufferPointer { hot in
-                        guard let base = hot.baseAddress else { return 0 }
-                        return state.windows[f.group].unionEstimate(f.sketchSlot, lo: k &- f.tilesPerWindow, hi: k, group, base + group.hotBase)
-                    })
-                } else {
-                    output[i] = .int(HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate()))
-                }
             default:
                 if f.isSliding {
                     let k = CompiledFeature.tileIndex(asOf, f.tileMillis)
-                    let group = plan.groups[f.group]
-                    output[i] = state.hot.withUnsafeBufferPointer { hot in
-                        guard let base = hot.baseAddress else { return .null }
-                        let (acc, last) = state.windows[f.group].fold(f.op, column: f.slot, valueSlot: f.valueSlot, lo: k &- f.tilesPerWindow, hi: k, group, base + group.hotBase)
-                        return acc.output(f.op, last: last)
-                    }
+                    output[i] = state.windowValue(f, lo: k &- f.tilesPerWindow, hi: k)
+                } else if f.op == .approxDistinct {
+                    output[i] = .int(HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate()))
                 } else {
-                    output[i] = state.hot[f.slot].output(f.op, last: f.op == .last ? state.lifetimeValues[f.valueSlot] : .null)
+                    let acc = state.words.withUnsafeBufferPointer { FeatureTile(f.op, at: $0.baseAddress! + f.word) }
+                    output[i] = acc.output(f.op, last: f.op == .last ? state.values[f.valueSlot] : .null)
                 }
             }
         }

@@ -9,18 +9,26 @@ final class FeaturePlan: Sendable {
     /// Indices of the features that are not sliding (value, time_since_last, lifetime aggregates), ascending.
     let lifetimeMembers: [Int]
     /// Sizes of the per-entity lifetime arrays.
-    let lifetimeCount: Int
     let lifetimeValueCount: Int
     let lifetimeSketchCount: Int
-    /// Size of `EntityState.hot`: the lifetime accumulators, then every group's hot block.
-    let hotCount: Int
+    /// Words of the fixed part of `EntityState.words`: the lifetime accumulators, then every group's hot
+    /// block. The groups' cold tile records follow it.
+    let fixedWords: Int
+    /// Whether some group keeps `last` values or sketches.
+    let hasSlidingExtras: Bool
+    /// The record offsets (`CompiledFeature.word`) of every group's `approx_distinct` members in
+    /// `sketchSlot` order (see `WindowGroup.sketchWordStart`): a member's sketch run info is the word
+    /// after its count.
+    let sketchWords: [Int]
+    /// The engine's fingerprint, stored in serialized states.
+    let fingerprint: UInt64
 
-    init(features input: [CompiledFeature]) {
+    init(features input: [CompiledFeature], fingerprint: UInt64) {
         var features = input
         var groups: [WindowGroup] = []
         var groupMembers: [[Int]] = []
         var lifetimeMembers: [Int] = []
-        var lifetimeCount = 0
+        var lifetimeWords = 0
         var lifetimeValueCount = 0
         var lifetimeSketchCount = 0
         for i in features.indices {
@@ -34,6 +42,8 @@ final class FeaturePlan: Sendable {
                 }
                 features[i].group = g
                 features[i].slot = groups[g].width
+                features[i].word = groups[g].stride
+                groups[g].stride += f.op.wordCount
                 groups[g].width += 1
                 groupMembers[g].append(i)
                 if f.op == .last {
@@ -47,8 +57,8 @@ final class FeaturePlan: Sendable {
             } else {
                 lifetimeMembers.append(i)
                 if f.op == .timeSinceLast { continue }
-                features[i].slot = lifetimeCount
-                lifetimeCount += 1
+                features[i].word = lifetimeWords
+                lifetimeWords += f.op.wordCount
                 if f.op == .last || f.op == .value {
                     features[i].valueSlot = lifetimeValueCount
                     lifetimeValueCount += 1
@@ -60,20 +70,28 @@ final class FeaturePlan: Sendable {
             }
         }
         var members: [Int] = []
-        var hotCount = lifetimeCount
+        var sketchWords: [Int] = []
+        var fixedWords = lifetimeWords
         for g in groups.indices {
             groups[g].memberStart = members.count
             members.append(contentsOf: groupMembers[g])
-            groups[g].hotBase = hotCount
-            hotCount += 1 + 2 * groups[g].width
+            groups[g].hotBase = fixedWords
+            fixedWords += groups[g].hotWords
+            groups[g].sketchWordStart = sketchWords.count
+            sketchWords.append(contentsOf: groupMembers[g].filter { features[$0].op == .approxDistinct }.map { features[$0].word })
         }
-        self.hotCount = hotCount
+        // Cold runs by tile size, descending (ties in group order).
+        let order = groups.indices.sorted { (groups[$0].tileMillis, -$0) > (groups[$1].tileMillis, -$1) }
+        for (rank, g) in order.enumerated() { groups[g].coldOrder = rank }
+        self.fixedWords = fixedWords
         self.features = features
         self.groups = groups
         self.members = members
         self.lifetimeMembers = lifetimeMembers
-        self.lifetimeCount = lifetimeCount
         self.lifetimeValueCount = lifetimeValueCount
         self.lifetimeSketchCount = lifetimeSketchCount
+        self.hasSlidingExtras = groups.contains { !$0.isPlain }
+        self.sketchWords = sketchWords
+        self.fingerprint = fingerprint
     }
 }

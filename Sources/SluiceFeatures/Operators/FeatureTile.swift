@@ -7,8 +7,11 @@
 /// - variance, stddev: `n` = non-null values, `x` = mean, `y` = M2 (sum of squared deviations), Welford/Chan.
 /// - last: `n` = non-null values, `time` = event time of the kept value (kept beside the tile).
 /// - approx_distinct: `n` = non-null values (the sketch is kept beside the tile).
+///
+/// In `EntityState.words` an accumulator takes only the words its operator needs
+/// (`CompiledFeature.Op.wordCount`); `init(_:at:)` and `store(_:at:)` convert. All-zero words are the
+/// empty accumulator of every operator.
 struct FeatureTile: Sendable, Hashable {
-    var index: Int64 = 0
     var n: Int64 = 0
     var x: Double = 0
     var y: Double = 0
@@ -159,6 +162,169 @@ struct FeatureTile: Sendable, Hashable {
         case .stddev: return n < 2 ? .null : .double(Swift.max(0, y / Double(n - 1)).squareRoot())
         case .last: return n == 0 ? .null : last
         case .approxDistinct, .value, .timeSinceLast: return .null
+        }
+    }
+}
+
+extension FeatureTile {
+    /// Loads the accumulator of `op` stored at `p`.
+    @inline(__always)
+    init(_ op: CompiledFeature.Op, at p: UnsafePointer<UInt64>) {
+        switch op {
+        case .count, .approxDistinct:
+            n = Int64(bitPattern: p[0])
+        case .sum, .mean, .variance, .stddev:
+            n = Int64(bitPattern: p[0])
+            x = Double(bitPattern: p[1])
+            y = Double(bitPattern: p[2])
+        case .min, .max:
+            n = Int64(bitPattern: p[0])
+            x = Double(bitPattern: p[1])
+        case .last:
+            n = Int64(bitPattern: p[0])
+            time = Int64(bitPattern: p[1])
+        case .value:
+            time = Int64(bitPattern: p[0])
+        case .timeSinceLast:
+            break
+        }
+    }
+
+    /// Stores the accumulator of `op` at `p` (for approx_distinct only n: the second word is the sketch's).
+    @inline(__always)
+    func store(_ op: CompiledFeature.Op, at p: UnsafeMutablePointer<UInt64>) {
+        switch op {
+        case .count, .approxDistinct:
+            p[0] = UInt64(bitPattern: n)
+        case .sum, .mean, .variance, .stddev:
+            p[0] = UInt64(bitPattern: n)
+            p[1] = x.bitPattern
+            p[2] = y.bitPattern
+        case .min, .max:
+            p[0] = UInt64(bitPattern: n)
+            p[1] = x.bitPattern
+        case .last:
+            p[0] = UInt64(bitPattern: n)
+            p[1] = UInt64(bitPattern: time)
+        case .value:
+            p[0] = UInt64(bitPattern: time)
+        case .timeSinceLast:
+            break
+        }
+    }
+
+    /// Folds `count` accumulators of `op` stored `stride` words apart from `first`, in order: the same
+    /// operations as calling `merge` on each, in loops specialized per operator (refolds of long windows).
+    @inline(__always)
+    mutating func mergeRecords(_ op: CompiledFeature.Op, _ first: UnsafePointer<UInt64>, count: Int, stride: Int) {
+        var r = first
+        switch op {
+        case .count, .approxDistinct:
+            for _ in 0..<count {
+                n += Int64(bitPattern: r[0])
+                r += stride
+            }
+        case .sum, .mean:
+            for _ in 0..<count {
+                let on = Int64(bitPattern: r[0])
+                if on != 0 {
+                    n += on
+                    compensatedAdd(Double(bitPattern: r[1]))
+                    y += Double(bitPattern: r[2])
+                }
+                r += stride
+            }
+        case .max:
+            for _ in 0..<count {
+                let on = Int64(bitPattern: r[0])
+                if on != 0 {
+                    let v = Double(bitPattern: r[1])
+                    if n == 0 || v > x { x = v }
+                    n += on
+                }
+                r += stride
+            }
+        case .min:
+            for _ in 0..<count {
+                let on = Int64(bitPattern: r[0])
+                if on != 0 {
+                    let v = Double(bitPattern: r[1])
+                    if n == 0 || v < x { x = v }
+                    n += on
+                }
+                r += stride
+            }
+        default:
+            for _ in 0..<count {
+                _ = merge(op, FeatureTile(op, at: r))
+                r += stride
+            }
+        }
+    }
+
+    /// An in-order event into the newest tile: adds `field` to the newest tile's accumulator at `newest`
+    /// and returns the window's value, the prefix at `prefix` merged with that tile. Exactly
+    /// `add(op, field, time:)`, `store`, then `merge` into a copy of the prefix and `output`, with one
+    /// dispatch on the operator instead of one per step.
+    @inline(__always)
+    static func addToNewest(_ op: CompiledFeature.Op, _ field: EventField, time t: Int64, newest: UnsafeMutablePointer<UInt64>, prefix: UnsafePointer<UInt64>) -> FieldValue {
+        switch op {
+        case .count:
+            let n = Int64(bitPattern: newest[0]) + 1
+            newest[0] = UInt64(bitPattern: n)
+            return .int(Int64(bitPattern: prefix[0]) + n)
+        case .sum, .mean:
+            var acc = FeatureTile(op, at: newest)
+            if field.hasNumeric {
+                acc.n += 1
+                acc.compensatedAdd(field.numeric)
+                acc.store(op, at: newest)
+            }
+            var total = FeatureTile(op, at: prefix)
+            if acc.n != 0 {
+                total.n += acc.n
+                total.compensatedAdd(acc.x)
+                total.y += acc.y
+            }
+            if op == .sum { return .double(total.n == 0 ? 0 : total.x + total.y) }
+            return total.n == 0 ? .null : .double((total.x + total.y) / Double(total.n))
+        case .max:
+            var n = Int64(bitPattern: newest[0])
+            var x = Double(bitPattern: newest[1])
+            if field.hasNumeric {
+                if n == 0 || field.numeric > x { x = field.numeric }
+                n += 1
+                newest[0] = UInt64(bitPattern: n)
+                newest[1] = x.bitPattern
+            }
+            var total = FeatureTile(op, at: prefix)
+            if n != 0 {
+                if total.n == 0 || x > total.x { total.x = x }
+                total.n += n
+            }
+            return total.n == 0 ? .null : .double(total.x)
+        case .min:
+            var n = Int64(bitPattern: newest[0])
+            var x = Double(bitPattern: newest[1])
+            if field.hasNumeric {
+                if n == 0 || field.numeric < x { x = field.numeric }
+                n += 1
+                newest[0] = UInt64(bitPattern: n)
+                newest[1] = x.bitPattern
+            }
+            var total = FeatureTile(op, at: prefix)
+            if n != 0 {
+                if total.n == 0 || x < total.x { total.x = x }
+                total.n += n
+            }
+            return total.n == 0 ? .null : .double(total.x)
+        default:
+            var acc = FeatureTile(op, at: newest)
+            _ = acc.add(op, field, time: t)
+            acc.store(op, at: newest)
+            var total = FeatureTile(op, at: prefix)
+            _ = total.merge(op, acc)
+            return total.output(op, last: .null)
         }
     }
 }

@@ -23,7 +23,37 @@ package enum XXHash64 {
     }
 
     /// Hashes `bytes` with `seed`.
+    @inline(__always)
     package static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+        bytes.count < 32 ? hashShort(bytes, seed: seed) : hashLong(bytes, seed: seed)
+    }
+
+    /// XXH64 of fewer than 32 bytes (identifiers, short strings): the tail rounds only, inlined.
+    @inline(__always)
+    static func hashShort(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        let length = bytes.count
+        var h = seed &+ prime5 &+ UInt64(length)
+        var offset = 0
+        while offset + 8 <= length {
+            let k = round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            h = rotl(h ^ k, 27) &* prime1 &+ prime4
+            offset += 8
+        }
+        if offset + 4 <= length {
+            let k = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            h = rotl(h ^ (k &* prime1), 23) &* prime2 &+ prime3
+            offset += 4
+        }
+        while offset < length {
+            h = rotl(h ^ (UInt64(bytes[offset]) &* prime5), 11) &* prime1
+            offset += 1
+        }
+        return avalanche(h)
+    }
+
+    /// XXH64 of any length (the four-lane loop for 32 bytes and more).
+    @inline(never)
+    static func hashLong(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let length = bytes.count
         var offset = 0
         var h: UInt64
@@ -85,6 +115,7 @@ package enum XXHash64 {
     }
 
     /// Hashes a string's UTF-8 bytes.
+    @inline(__always)
     package static func hash(_ string: String, seed: UInt64 = 0) -> UInt64 {
         if let h = string.utf8.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0), seed: seed) }) {
             return h
