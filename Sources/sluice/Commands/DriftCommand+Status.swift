@@ -301,7 +301,11 @@ enum DriftStatusQuery {
                 window: .init(start: try time(row, 10), end: try time(row, 11), events: try row.decode(Int64?.self, column: 12)),
                 snapshotID: try row.decode(String?.self, column: 13), createdAt: try time(row, 14) ?? "", message: message))
         }
-        var names = Set(reports.keys).union(alerts.keys)
+        // Every model the monitor wrote anything for, also those whose alerts are all resolved.
+        let nameRows = try await connection.query("""
+            SELECT model_name FROM \(s).drift_reports \(filter) UNION SELECT model_name FROM \(s).drift_alerts \(filter)
+            """, binds)
+        var names = Set(try nameRows.map { try $0.decode(String.self, column: 0) })
         if let model { names.insert(model) }
         return names.sorted().map { name in
             DriftCommand.ModelStatus(model: name, latestReport: reports[name], firingAlerts: alerts[name] ?? [])
