@@ -173,6 +173,7 @@ let package = Package(
             dependencies: [
                 "SluiceRegistry",
                 "SluiceInference",
+                "SluiceMonitoring",
                 "SluicePostgres",
                 "SluiceFeatureStore",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import Logging
 import SluiceFeatureStore
 import SluiceInference
+import SluiceMonitoring
 import SluicePostgres
 
 /// The model registry: versioned model artifacts in PostgreSQL (`models`, `model_stage_history` of the feature store
@@ -58,11 +59,17 @@ package final class ModelRegistry: Sendable {
     ///   - stage: `.staging` (default) or `.production`; promote to shadow afterwards.
     ///   - pipelineFeatures: The features the pipeline computes, or nil to skip the feature check.
     ///   - description: Free text stored with the version.
+    ///   - reference: Builds the version's reference profile (``ReferenceBuilder``) from the loaded model. It runs
+    ///     after the artifact and feature checks and before anything is written, and the profile is inserted with
+    ///     the version, so a version registered with a reference never exists without it (and a worker told by
+    ///     `NOTIFY` finds it). Nil registers without one (see ``storeReference(name:version:profile:)``).
     /// - Returns: The new version.
     /// - Throws: ``RegistryError`` `invalidName`, `invalidModel` (not loadable, or a stage other than staging or
-    ///   production), `featureMismatch` listing every feature the pipeline lacks; `PostgresError` from the database.
+    ///   production), `featureMismatch` listing every feature the pipeline lacks; whatever `reference` throws
+    ///   (``ReferenceError`` from ``ReferenceBuilder``); `PostgresError` from the database.
     package func register(name: String, artifact: [UInt8], format: ModelFormat?, stage: ModelStage = .staging,
-                          pipelineFeatures: [String]?, description: String? = nil) async throws -> RegisteredModel {
+                          pipelineFeatures: [String]?, description: String? = nil,
+                          reference: (@Sendable (LoadedModel) throws -> ReferenceProfile)? = nil) async throws -> RegisteredModel {
         try Self.validate(name: name)
         guard stage == .staging || stage == .production else {
             throw RegistryError(.invalidModel, "cannot register model '\(name)' in stage \(stage.rawValue): a new version starts in staging or production (promote it to shadow afterwards)", name: name)
@@ -77,6 +84,7 @@ package final class ModelRegistry: Sendable {
         if let pipelineFeatures {
             try Self.checkFeatures(model.featureNames, name: name, pipelineFeatures: pipelineFeatures)
         }
+        let referenceJSON = try reference.map { try Self.encodeReference(try $0(model)) }
         let sha256 = ArtifactDigest.sha256Hex(artifact)
         let registered = try await lock.withLock {
             try await connection.transaction { connection in
@@ -87,11 +95,11 @@ package final class ModelRegistry: Sendable {
                     try await move(name: name, version: current, from: .production, to: .archived, on: connection)
                 }
                 let rows = try await connection.query("""
-                    INSERT INTO \(s).models (name, version, format, artifact, sha256, feature_names, output_count, stage, description)
-                    VALUES ($1, $2::int, $3, $4, $5, $6, $7::int, $8, $9)
+                    INSERT INTO \(s).models (name, version, format, artifact, sha256, feature_names, output_count, stage, description, reference)
+                    VALUES ($1, $2::int, $3, $4, $5, $6, $7::int, $8, $9, $10::text::json)
                     RETURNING \(Self.columns)
                     """, [name, version, model.format.rawValue, PostgresBytea(artifact), sha256, model.featureNames,
-                          model.outputCount, stage.rawValue, description])
+                          model.outputCount, stage.rawValue, description, referenceJSON])
                 try await recordHistory(name: name, version: version, from: nil, to: stage, on: connection)
                 if stage.isServing { try await notify(name, on: connection) }
                 return try Self.decodeModel(rows[0])

@@ -6,4 +6,6 @@ enum RegistryLogKey {
     static let stage = "model.stage"
     static let fromStage = "model.from_stage"
     static let sha256 = "model.sha256"
+    static let referenceSource = "model.reference.source"
+    static let referenceEvents = "model.reference.events"
 }

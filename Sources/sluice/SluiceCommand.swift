@@ -11,6 +11,7 @@ struct SluiceCommand: AsyncParsableCommand {
             MigrateCommand.self,
             FeaturesCommand.self,
             ModelsCommand.self,
+            DriftCommand.self,
             ConfigCommand.self,
             ProduceDemoCommand.self,
             DevClusterCommand.self,

@@ -1,5 +1,5 @@
 /// Exact drift tests on raw samples, as Evidently runs them on two data frames
-/// (used by `sluice drift compare` on CSV files and by the parity tests).
+/// (used by the parity tests; `sluice drift compare` runs the window path, `DriftComparison`).
 ///
 /// The default test follows Evidently's `_get_default_stattest`, including its count
 /// of distinct values over reference and current together. (Sliding windows select

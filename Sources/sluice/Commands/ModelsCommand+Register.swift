@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import SluiceConfiguration
 import SluiceInference
+import SluiceMonitoring
 import SluiceRegistry
 import SluiceWorker
 
 extension ModelsCommand {
-    /// `sluice models register --name N --file F [--format F] [--stage staging|production] [--description TEXT]`.
+    /// `sluice models register --name N --file F [--format F] [--stage staging|production] [--description TEXT]
+    /// [--reference FILE.csv]`.
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "register",
@@ -15,6 +17,12 @@ extension ModelsCommand {
                 The file must load in its format and every feature it uses must be a numeric feature of the \
                 configured pipeline (features of string fields cannot be scored). The new version starts in staging \
                 unless --stage production is given, which archives the current production version.
+
+                --reference gives the version the reference profile the drift monitor compares live windows with: \
+                one column per pipeline feature the CSV file has, plus the model's own score of every row. It is \
+                built before anything is registered and stored with the version, so a bad file registers nothing. \
+                Without it, a worker builds the reference from the first drift.reference_events events it scores. \
+                Only CSV is supported (see docs/drift.md).
                 """
         )
 
@@ -34,6 +42,9 @@ extension ModelsCommand {
 
         @Option(help: "Free text stored with the version.")
         var description: String?
+
+        @Option(name: .customLong("reference"), help: ArgumentHelp("Reference data (CSV with the pipeline's feature columns) to build the version's drift reference profile from.", valueName: "file.csv"))
+        var referenceFile: String?
 
         func validate() throws {
             guard stage == .staging || stage == .production else {
@@ -56,18 +67,40 @@ extension ModelsCommand {
                 if let model = try? ModelLoader.load(bytes: artifact, format: format) {
                     try pipeline.check(modelFeatures: model.featureNames, name: name)
                 }
+                // Read the reference file now (a missing or Parquet file fails before the database is touched); the
+                // registry builds the profile from it once the model loaded and passed the feature check, and
+                // inserts it with the version.
+                let table = try referenceFile.map(CSVTable.read(path:))
+                let builder = table.map { ModelsCommand.referenceBuilder(table: $0, pipeline: pipeline, modelName: name) }
                 let registered = try await ModelsCommand.withRegistry(config, migrate: true) { registry in
                     try await registry.register(name: name, artifact: artifact, format: format, stage: stage,
-                                                pipelineFeatures: pipeline.numeric, description: description)
+                                                pipelineFeatures: pipeline.numeric, description: description, reference: builder)
                 }
                 print("registered \(ModelsCommand.summary(registered))")
+                if let table {
+                    let columns = pipeline.all.filter { table.column($0) != nil } + [ReferenceBuilder.scoreColumn]
+                    print("reference profile from \(table.name): \(table.rows.count) rows, \(columns.count) columns (\(columns.joined(separator: ", ")))")
+                }
             }
+        }
+    }
+
+    /// Builds a model's reference profile from `table` (``ReferenceBuilder``), named after the file.
+    static func referenceBuilder(table: CSVTable, pipeline: PipelineFeatures, modelName: String) -> @Sendable (LoadedModel) throws -> ReferenceProfile {
+        let features = pipeline.all
+        let strings = Set(pipeline.strings.map(\.name))
+        let source = URL(fileURLWithPath: table.name).lastPathComponent
+        return { model in
+            try ReferenceBuilder.modelReference(table: table, pipelineFeatures: features, categorical: strings, model: model,
+                                                modelName: modelName, source: source)
         }
     }
 
     /// The configured pipeline's features, split into those a model can use (numbers and booleans) and those it
     /// cannot (features whose value is a string: `value` or `last` of a string field).
     struct PipelineFeatures {
+        /// Every feature, in pipeline order.
+        var all: [String]
         var numeric: [String]
         /// Name → how it is declared, e.g. `last of string field 'country'`.
         var strings: [(name: String, declaration: String)]
@@ -87,6 +120,7 @@ extension ModelsCommand {
                 }
             }
             self.strings = strings
+            self.all = setup.featureNames
             let stringNames = Set(strings.map(\.0))
             self.numeric = setup.featureNames.filter { !stringNames.contains($0) }
         }
