@@ -110,7 +110,8 @@ package struct SluiceConfig: Hashable, Sendable {
 
     /// Checks that need more than one section.
     private func checkCrossReferences(_ decoder: ConfigDecoder) {
-        let featureNames = features.map(\.name)
+        // The monitor also watches the model's score, under the name `score`.
+        let featureNames = features.map(\.name) + (features.contains { $0.name == "score" } ? [] : ["score"])
         let overridesPath = ConfigPath.root.key("drift").key("overrides")
         for name in drift.overrides.keys.sorted() where !featureNames.contains(name) {
             var message = "'\(name)' is not a declared feature"

@@ -35,6 +35,9 @@ package struct DriftSettings: Sendable {
         for (feature, override) in drift.overrides {
             overrides[feature] = FeatureDriftOverride(test: Self.test(override.test), threshold: override.threshold)
         }
+        guard drift.datasetShare > 0 else {
+            throw WorkerError(message: "drift.dataset_share is 0: every evaluation would be a dataset drift; expected a share in (0, 1]")
+        }
         configuration = DriftConfiguration(overrides: overrides, driftShare: drift.datasetShare)
         consecutive = drift.alertConsecutive
         cooldownSeconds = Double(WorkerSetup.millis(drift.alertCooldown)) / 1_000
@@ -86,6 +89,8 @@ package struct DriftOutcome: Sendable {
     package var alerts: [DriftAlert] = []
     /// A reference profile just built from live events, to store with the model version.
     package var reference: ReferenceProfile?
+    /// Problems with the reference met while starting the window (logged by the worker).
+    package var warnings: [String] = []
 }
 
 /// Watches every pipeline feature and the production model's score in a sliding window against the model
@@ -117,6 +122,7 @@ package struct DriftMonitor: Sendable {
     private var collectedScores: [Double] = []
     private var window: SlidingWindow?
     private var sources: [Source] = []
+    private var warnings: [String] = []
     private var alertPolicy: AlertPolicy
     private var values: [Double] = []
     /// Event time (ms) at which each sub-window of a count window began, oldest first.
@@ -147,6 +153,8 @@ package struct DriftMonitor: Sendable {
         guard settings.enabled, !scores.isEmpty else { return outcome }
         if model?.name != scoring.name || model?.version != scoring.version {
             start(model: scoring, reference: reference)
+            outcome.warnings = warnings
+            warnings = []
         }
         let width = featureNames.count
         let stringWidth = stringSlot.compactMap { $0 }.count
@@ -229,7 +237,23 @@ package struct DriftMonitor: Sendable {
             return .number(f)
         }
         values = [Double](repeating: .nan, count: profile.features.count)
-        window = try? SlidingWindow(profile: profile, policy: settings.policy, evaluateEvery: 1)
+        let missing = zip(profile.features, sources).filter { if case .missing = $1 { true } else { false } }.map(\.0.name)
+        if !missing.isEmpty {
+            warnings.append("the reference of \(model.map { "\($0.name) v\($0.version)" } ?? "the model") has columns the pipeline does not produce: \(missing); they are tested as missing values")
+        }
+        do {
+            try settings.configuration.validate(profile: profile)
+        } catch {
+            // resolve(feature:) skips an override that does not apply to the reference's kind of column.
+            warnings.append("drift overrides do not fit the reference \(profile.source): \(error); that override is ignored")
+        }
+        do {
+            window = try SlidingWindow(profile: profile, policy: settings.policy, evaluateEvery: 1)
+        } catch {
+            // DriftSettings checked the policy; an unusable reference leaves this version unmonitored.
+            warnings.append("the reference \(profile.source) cannot be used: \(error); one is built from live events instead")
+            window = nil
+        }
     }
 
     private mutating func evaluated(_ evaluation: WindowEvaluation, model scoring: ScoringModel, profile: ReferenceProfile, at time: Int64, into outcome: inout DriftOutcome) {

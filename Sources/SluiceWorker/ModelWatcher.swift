@@ -1,4 +1,5 @@
 import Logging
+import SluiceMonitoring
 import SluicePostgres
 import SluiceRegistry
 import Synchronization
@@ -69,7 +70,15 @@ package final class ModelWatcher: Sendable {
 
     private func load(_ stage: ModelStage) async throws -> ScoringModel? {
         guard let (info, model) = try await registry.load(name: name, stage: stage) else { return nil }
-        return try ScoringModel(name: info.name, version: info.version, model: model, pipelineFeatures: pipelineFeatures)
+        var reference: ReferenceProfile?
+        do {
+            reference = try await registry.reference(name: info.name, version: info.version)
+        } catch {
+            // The model still scores; the drift monitor builds a reference from live events instead.
+            logger.error("could not read the model version's drift reference; one is built from live events", metadata: [
+                "model": "\(info.name)", "version": "\(info.version)", "error": "\(error)"])
+        }
+        return try ScoringModel(name: info.name, version: info.version, model: model, pipelineFeatures: pipelineFeatures, reference: reference)
     }
 
     /// Refreshes on every notification naming this model and every `refreshInterval`, until cancelled.

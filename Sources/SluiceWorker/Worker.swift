@@ -203,6 +203,9 @@ package final class Worker: Sendable {
     private func monitor(_ pipeline: inout Pipeline, _ pending: inout Pipeline.Pending, champion: ScoringModel, scores: [Double]) -> [KafkaProducerMessage] {
         let outcome = pipeline.drift.observe(model: champion, reference: champion.reference, rows: pending.rows, strings: pending.strings,
                                              scores: scores, eventTimes: pending.batch.logRows.map(\.eventTimeMillis))
+        for warning in outcome.warnings {
+            logger.warning("drift monitor", metadata: ["model": "\(champion.name)", "version": "\(champion.version)", "problem": "\(warning)"])
+        }
         if let reference = outcome.reference {
             logger.info("drift reference built from live events", metadata: ["model": "\(champion.name)", "version": "\(champion.version)", "events": "\(reference.events)"])
             if let sink = referenceSink.withLock({ $0 }) {

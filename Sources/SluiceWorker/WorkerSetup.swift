@@ -1,5 +1,6 @@
 import SluiceConfiguration
 import SluiceFeatures
+import SluiceMonitoring
 import SluiceKafka
 
 /// Turns the validated configuration into the pipeline's parts: the event decoder, the feature engine and the
@@ -68,6 +69,12 @@ package struct WorkerSetup: Sendable {
             }
         }
         self.drift = try DriftSettings(config.drift)
+        for (name, override) in config.drift.overrides.sorted(by: { $0.key < $1.key }) {
+            guard let f = featureNames.firstIndex(of: name), stringFeatures[f] else { continue }
+            guard DriftSettings.test(override.test).allowsCategorical else {
+                throw WorkerError(message: "drift.overrides.\(name): '\(override.test.rawValue)' needs numbers but \(name) is a string feature; expected chisquare, ztest, jensenshannon or psi")
+            }
+        }
     }
 
     /// The dead-letter topic of an input topic.

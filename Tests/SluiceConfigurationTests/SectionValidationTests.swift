@@ -183,6 +183,8 @@ import Testing
     @Test func driftOverridesNeedAKnownTestAndFeature() throws {
         let config = try load(minimalSource + "\n" + minimalFeatures + "\ndrift:\n  overrides:\n    amount: {test: psi, threshold: 0.2}\n").config
         #expect(config.drift.overrides["amount"] == DriftConfig.Override(test: .psi, threshold: 0.2))
+        let score = try load(minimalSource + "\n" + minimalFeatures + "\ndrift:\n  overrides:\n    score: {test: psi, threshold: 0.2}\n").config
+        #expect(score.drift.overrides["score"]?.test == .psi, "the model's score is monitored under the name score")
         let test = try #require(singleError("drift:\n  overrides:\n    amount: {test: kolmogorov, threshold: 0.2}"))
         #expect(test.path == "drift.overrides.amount.test")
         let feature = try #require(singleError("drift:\n  overrides:\n    amont: {test: ks, threshold: 0.05}"))

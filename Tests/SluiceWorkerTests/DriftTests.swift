@@ -123,6 +123,25 @@ struct DriftTests {
         #expect(alerts.filter { $0.feature != "f4" && $0.feature != "score" }.isEmpty, "only the shifted feature (and the score it moves) alert")
     }
 
+    @Test func anOverrideWithANumericalTestOnAStringFeatureFailsAtStartUp() throws {
+        let base = """
+            source: {topics: [events], entity: user_id, event_time: ts, fields: {amount: double, country: string}}
+            features:
+              - {name: amount, value: amount}
+              - {name: last_country, aggregate: last, of: country}
+            drift:
+              overrides:
+            """
+        let numerical = try SluiceConfig.load(yamlText: base + "\n    last_country: {test: ks, threshold: 0.05}\n", environment: [:]).config
+        #expect {
+            try WorkerSetup(config: numerical)
+        } throws: { error in
+            "\(error)".contains("drift.overrides.last_country: 'ks' needs numbers but last_country is a string feature; expected chisquare, ztest, jensenshannon or psi")
+        }
+        let categorical = try SluiceConfig.load(yamlText: base + "\n    last_country: {test: psi, threshold: 0.2}\n    score: {test: psi, threshold: 0.2}\n", environment: [:]).config
+        #expect(try WorkerSetup(config: categorical).drift.configuration.overrides["last_country"]?.test == .psi)
+    }
+
     @Test func aShiftInTheStreamFiresAlertsToKafkaAndPostgreSQLAndResolvesWhenItShiftsBack() async throws {
         let environment = try await WorkerEnvironment(partitions: 1)
         defer { Task { try? await environment.dropSchema() } }

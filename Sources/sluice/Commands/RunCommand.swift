@@ -40,8 +40,18 @@ struct RunCommand: AsyncParsableCommand {
         // The registry's production (and shadow) version of model.name scores events; promotions arrive by NOTIFY.
         let registryConnection = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
         let listener = try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger)
+        let registry = try ModelRegistry(connection: registryConnection, schema: config.postgres.schema, logger: logger)
+        // A reference the monitor builds from the first live events is stored with the model version.
+        worker.setReferenceSink { name, version, profile in
+            do {
+                try await registry.storeReference(name: name, version: version, profile: profile)
+            } catch {
+                logger.error("could not store the drift reference built from live events", metadata: [
+                    "model": "\(name)", "version": "\(version)", "error": "\(error)"])
+            }
+        }
         let watcher = ModelWatcher(
-            registry: try ModelRegistry(connection: registryConnection, schema: config.postgres.schema, logger: logger),
+            registry: registry,
             listener: listener, name: config.model.name, shadow: config.model.shadow, pipelineFeatures: setup.featureNames,
             refreshInterval: config.model.refreshInterval, logger: logger, apply: { worker.setModels($0) })
         await watcher.refresh()
