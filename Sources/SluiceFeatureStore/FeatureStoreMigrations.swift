@@ -149,6 +149,55 @@ package enum FeatureStoreMigrations {
             """,
             "CREATE INDEX drift_alerts_model ON \(s).drift_alerts (model_name, created_at DESC)",
         ] },
+        // Labels joined to the logged prediction they belong to (features as they were when the event was scored),
+        // and the labelled snapshots exported from them. The two feature-log indexes serve the label join: by
+        // prediction id (topic/partition/offset) and by event id.
+        Migration(version: 4, description: "labels and snapshots") { s in [
+            "CREATE INDEX feature_log_source_offset ON \(s).feature_log (source_offset, source_partition)",
+            "CREATE INDEX feature_log_event_id ON \(s).feature_log (event_id) WHERE event_id IS NOT NULL",
+            """
+            CREATE TABLE \(s).labelled (
+                prediction_id text PRIMARY KEY,
+                event_id text,
+                entity text NOT NULL,
+                event_time timestamptz NOT NULL,
+                model_name text,
+                model_version int,
+                score float8,
+                scores float8[],
+                features json NOT NULL,
+                label float8 NOT NULL,
+                label_time timestamptz NOT NULL,
+                labelled_at timestamptz NOT NULL DEFAULT now(),
+                label_topic text NOT NULL,
+                label_partition int NOT NULL,
+                label_offset bigint NOT NULL)
+            """,
+            "CREATE INDEX labelled_model_time ON \(s).labelled (model_name, event_time)",
+            "CREATE INDEX labelled_time ON \(s).labelled (event_time)",
+            """
+            CREATE TABLE \(s).snapshots (
+                snapshot_id text PRIMARY KEY,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                reason text NOT NULL CHECK (reason IN ('manual', 'alert', 'schedule', 'api')),
+                alert_id text,
+                model_name text,
+                model_version int,
+                since timestamptz,
+                until timestamptz,
+                rows bigint NOT NULL,
+                holdout_rows bigint NOT NULL,
+                directory text NOT NULL,
+                parquet_file text NOT NULL,
+                csv_file text NOT NULL,
+                manifest_file text NOT NULL,
+                parquet_sha256 text NOT NULL,
+                csv_sha256 text NOT NULL,
+                manifest json NOT NULL)
+            """,
+            "CREATE INDEX snapshots_model ON \(s).snapshots (model_name, created_at DESC)",
+            "CREATE INDEX snapshots_alert ON \(s).snapshots (alert_id) WHERE alert_id IS NOT NULL",
+        ] },
     ]
 
     /// Applies every migration the database does not have yet; returns the versions applied.
