@@ -253,6 +253,40 @@ package final class FeatureStore: Sendable {
         }
     }
 
+    /// Stores the next offsets of a consumer group's partitions inside the caller's transaction; throws `.fenced`
+    /// (and the caller's transaction rolls back) when another worker has claimed one of them since.
+    package static func storeOffsets(_ offsets: [FeatureStoreBatch.OffsetWrite], group: String, schema s: String, on connection: PostgresConnection) async throws {
+        guard !offsets.isEmpty else { return }
+        let updated = try await connection.execute("""
+            UPDATE \(s).consumer_offsets AS o
+            SET next_offset = u.next, max_event_time = COALESCE(u.max_time, o.max_event_time), updated_at = now()
+            FROM unnest($2::text[], $3::int4[], $4::int8[], $5::timestamptz[], $6::int8[]) AS u(t, p, next, max_time, epoch)
+            WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.epoch = u.epoch
+            """, [group, offsets.map(\.topic), offsets.map(\.partition), offsets.map(\.nextOffset),
+                  offsets.map { $0.maxEventTimeMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) } },
+                  offsets.map(\.epoch)])
+        if updated != offsets.count {
+            throw FeatureStoreError(code: .fenced, message: "\(offsets.count - updated) of \(offsets.count) partitions of group \(group) were claimed by another worker; the writes were refused")
+        }
+    }
+
+    /// Upserts drift alerts (each `alert_id` keeps its latest state) inside the caller's transaction.
+    package static func storeAlerts(_ alerts: [FeatureStoreBatch.DriftAlertWrite], schema s: String, on connection: PostgresConnection) async throws {
+        for alert in alerts {
+            try await connection.execute("""
+                INSERT INTO \(s).drift_alerts (alert_id, kind, state, severity, model_name, model_version, feature, test, statistic,
+                    threshold, p_value, window_start, window_end, window_events, message)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::json)
+                ON CONFLICT (alert_id) DO UPDATE SET state = excluded.state, statistic = excluded.statistic,
+                    p_value = excluded.p_value, window_start = excluded.window_start, window_end = excluded.window_end,
+                    window_events = excluded.window_events, message = excluded.message
+                """, [alert.alertID, alert.kind, alert.state, alert.severity, alert.modelName, alert.modelVersion, alert.feature, alert.test,
+                      alert.statistic, alert.threshold, alert.pValue, alert.windowStartMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) },
+                      alert.windowEndMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) }, alert.windowEvents,
+                      String(decoding: alert.messageJSON, as: UTF8.self)])
+        }
+    }
+
     /// The stored states of `entities` (those that have one).
     package func loadStates(_ entities: [String]) async throws -> [StoredEntity] {
         if entities.isEmpty { return [] }
@@ -275,20 +309,7 @@ package final class FeatureStore: Sendable {
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in
-            if !batch.offsets.isEmpty {
-                let offsets = batch.offsets
-                let updated = try await connection.execute("""
-                    UPDATE \(s).consumer_offsets AS o
-                    SET next_offset = u.next, max_event_time = COALESCE(u.max_time, o.max_event_time), updated_at = now()
-                    FROM unnest($2::text[], $3::int4[], $4::int8[], $5::timestamptz[], $6::int8[]) AS u(t, p, next, max_time, epoch)
-                    WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.epoch = u.epoch
-                    """, [group, offsets.map(\.topic), offsets.map(\.partition), offsets.map(\.nextOffset),
-                          offsets.map { $0.maxEventTimeMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) } },
-                          offsets.map(\.epoch)])
-                if updated != offsets.count {
-                    throw FeatureStoreError(code: .fenced, message: "\(offsets.count - updated) of \(offsets.count) partitions in this micro-batch were claimed by another worker; its writes were refused")
-                }
-            }
+            try await Self.storeOffsets(batch.offsets, group: group, schema: s, on: connection)
             if !batch.entities.isEmpty {
                 let entities = batch.entities
                 try await connection.execute("""
@@ -314,19 +335,7 @@ package final class FeatureStore: Sendable {
                           report.referenceSource, report.referenceEvents, report.driftedFeatures, report.totalFeatures, report.datasetDrift,
                           String(decoding: report.resultsJSON, as: UTF8.self)])
             }
-            for alert in batch.driftAlerts {
-                try await connection.execute("""
-                    INSERT INTO \(s).drift_alerts (alert_id, kind, state, severity, model_name, model_version, feature, test, statistic,
-                        threshold, p_value, window_start, window_end, window_events, message)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::json)
-                    ON CONFLICT (alert_id) DO UPDATE SET state = excluded.state, statistic = excluded.statistic,
-                        p_value = excluded.p_value, window_start = excluded.window_start, window_end = excluded.window_end,
-                        window_events = excluded.window_events, message = excluded.message
-                    """, [alert.alertID, alert.kind, alert.state, alert.severity, alert.modelName, alert.modelVersion, alert.feature, alert.test,
-                          alert.statistic, alert.threshold, alert.pValue, alert.windowStartMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) },
-                          alert.windowEndMillis.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0) }, alert.windowEvents,
-                          String(decoding: alert.messageJSON, as: UTF8.self)])
-            }
+            try await Self.storeAlerts(batch.driftAlerts, schema: s, on: connection)
             if !batch.logRows.isEmpty {
                 let rows = batch.logRows
                 try await connection.copyInBinary("""

@@ -197,6 +197,21 @@ package enum FeatureStoreMigrations {
             """,
             "CREATE INDEX snapshots_model ON \(s).snapshots (model_name, created_at DESC)",
             "CREATE INDEX snapshots_alert ON \(s).snapshots (alert_id) WHERE alert_id IS NOT NULL",
+            """
+            CREATE TABLE \(s).performance_reports (
+                id bigserial PRIMARY KEY,
+                model_name text NOT NULL,
+                model_version int NOT NULL,
+                evaluated_at timestamptz NOT NULL DEFAULT now(),
+                labelled bigint NOT NULL,
+                window_labels int NOT NULL,
+                accuracy float8,
+                log_loss float8,
+                mean_absolute_error float8,
+                auc float8,
+                error_estimate float8)
+            """,
+            "CREATE INDEX performance_reports_model ON \(s).performance_reports (model_name, id DESC)",
         ] },
     ]
 

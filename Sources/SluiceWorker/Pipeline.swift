@@ -202,12 +202,6 @@ struct Pipeline {
 
     private mutating func deadLetter(_ message: KafkaMessage, reason: String, description: String) {
         pending.reasons[reason, default: 0] += 1
-        pending.deadLetters.append(KafkaProducerMessage(
-            topic: setup.deadLetterTopic(for: message.topic), key: message.key.map(Array.init), value: Array(message.value),
-            headers: [KafkaHeader(name: "sluice.error", text: description),
-                      KafkaHeader(name: "sluice.error.reason", text: reason),
-                      KafkaHeader(name: "sluice.source.topic", text: message.topic),
-                      KafkaHeader(name: "sluice.source.partition", text: String(message.partition)),
-                      KafkaHeader(name: "sluice.source.offset", text: String(message.offset))]))
+        pending.deadLetters.append(DeadLetter.message(to: setup.deadLetterTopic(for: message.topic), from: message, reason: reason, description: description))
     }
 }

@@ -119,6 +119,7 @@ extension SluiceConfig {
             }
         }
         w.section("labels") { w in
+            w.line("enabled", String(labels.enabled))
             w.line("horizon", d(labels.horizon))
             w.section("retry") { w in
                 w.line("attempts", String(labels.retryAttempts))

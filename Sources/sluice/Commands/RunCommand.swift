@@ -50,6 +50,9 @@ struct RunCommand: AsyncParsableCommand {
                     "model": "\(name)", "version": "\(version)", "error": "\(error)"])
             }
         }
+        // Labels are joined to logged predictions on a connection and consumer group of their own.
+        let labelsConnection = config.labels.enabled ? try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger) : nil
+        let joiner = try labelsConnection.map { try LabelJoiner(setup: setup, connection: $0, logger: CommandLogging.logger("sluice.labels")) }
         let watcher = ModelWatcher(
             registry: registry,
             listener: listener, name: config.model.name, shadow: config.model.shadow, pipelineFeatures: setup.featureNames,
@@ -60,6 +63,7 @@ struct RunCommand: AsyncParsableCommand {
             let signal = await termination.wait()
             logger.info("stopping", metadata: ["signal": "\(signal)"])
             await worker.stop()
+            await joiner?.stop()
         }
         defer { signals.cancel() }
         let idle = Task {
@@ -73,6 +77,7 @@ struct RunCommand: AsyncParsableCommand {
                 } else if consumed > 0, ContinuousClock.now - last.at >= .seconds(exitAfterIdle) {
                     logger.info("idle; stopping", metadata: ["seconds": "\(exitAfterIdle)"])
                     await worker.stop()
+                    await joiner?.stop()
                     return
                 }
             }
@@ -80,17 +85,31 @@ struct RunCommand: AsyncParsableCommand {
         defer { idle.cancel() }
         logger.info("worker started", metadata: ["topics": "\(config.source.topics)", "group": "\(config.kafka.group)",
                                                  "features": "\(setup.featureNames.count)"])
-        try await worker.run()
+        let joining = Task { try await joiner?.run() }
+        do {
+            try await worker.run()
+        } catch {
+            await joiner?.stop()
+            _ = await joining.result
+            throw error
+        }
+        await joiner?.stop()
+        try await joining.value
         watching.cancel()
         await watching.value
         await connection.close()
         await reader.close()
         await registryConnection.close()
         await listener.close()
+        await labelsConnection?.close()
         let counts = worker.counts
         logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
         if exitAfterIdle != nil {
             let reasons = counts.deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            if let labels = joiner?.counts, labels.consumed > 0 {
+                let refused = labels.deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                print("labels: consumed \(labels.consumed), joined \(labels.joined) to logged predictions, dead-lettered \(labels.deadLettered.values.reduce(0, +))\(refused.isEmpty ? "" : " (\(refused))"), concept-drift alerts \(labels.conceptAlerts)")
+            }
             print("run: consumed \(counts.consumed) events, wrote \(counts.processed) to the feature store in \(counts.microBatches) transactions, published \(counts.predicted) predictions (model versions \(counts.modelVersions)), dead-lettered \(counts.deadLettered.values.reduce(0, +))\(reasons.isEmpty ? "" : " (\(reasons))")")
         }
     }
