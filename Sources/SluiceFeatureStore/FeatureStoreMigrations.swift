@@ -197,6 +197,8 @@ package enum FeatureStoreMigrations {
             """,
             "CREATE INDEX snapshots_model ON \(s).snapshots (model_name, created_at DESC)",
             "CREATE INDEX snapshots_alert ON \(s).snapshots (alert_id) WHERE alert_id IS NOT NULL",
+        ] },
+        Migration(version: 5, description: "rolling model performance from labels") { s in [
             """
             CREATE TABLE \(s).performance_reports (
                 id bigserial PRIMARY KEY,
