@@ -139,9 +139,14 @@ package struct ConceptMonitor: Sendable {
     /// window: {start, end, events}, reference: {source: "labels", events}}` as its message.
     private func alert(id: String, state: String, severity: String, key: Key, _ v: Version, before: Double, after: Double) -> FeatureStoreBatch.DriftAlertWrite {
         let events = Int(v.adwin.width)
+        // The event-time span of the labels in ADWIN's window (labels arrive in any event-time order).
         let held = v.times.count
-        let newest = v.times[(v.next - 1 + held) % held]
-        let oldest = v.times[(v.next - min(max(events, 1), held) + held) % held]
+        var oldest = Int64.max, newest = Int64.min
+        for k in 1...min(max(events, 1), held) {
+            let t = v.times[(v.next - k + held) % held]
+            oldest = min(oldest, t)
+            newest = max(newest, t)
+        }
         var w = JSONOutputWriter()
         w.beginObject()
         w.key("alert_id"); w.string(id)

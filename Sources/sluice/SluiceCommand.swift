@@ -14,6 +14,7 @@ struct SluiceCommand: AsyncParsableCommand {
             DriftCommand.self,
             ConfigCommand.self,
             ProduceDemoCommand.self,
+            DemoLabelsCommand.self,
             DevClusterCommand.self,
             BenchCommand.self,
         ]

@@ -104,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
         await labelsConnection?.close()
         let counts = worker.counts
         logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
-        if exitAfterIdle != nil {
+        do {
             let reasons = counts.deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             if let labels = joiner?.counts, labels.consumed > 0 {
                 let refused = labels.deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
