@@ -97,6 +97,7 @@ let package = Package(
                 "SluiceRegistry",
                 "SluiceInference",
                 "SluiceMonitoring",
+                "SluiceEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -157,8 +158,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SluiceEvaluation",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceEvaluationTests",
+            dependencies: ["SluiceEvaluation"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SluiceRegistry",
             dependencies: [
+                "SluiceEvaluation",
                 "SluiceInference",
                 "SluiceMonitoring",
                 "SluicePostgres",
@@ -172,12 +184,14 @@ let package = Package(
             name: "SluiceRegistryTests",
             dependencies: [
                 "SluiceRegistry",
+                "SluiceEvaluation",
                 "SluiceInference",
                 "SluiceMonitoring",
                 "SluicePostgres",
                 "SluiceFeatureStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -212,10 +212,16 @@ package final class ModelRegistry: Sendable {
     ///   also be the shadow.
     ///
     /// Promoting a version to the stage it already has changes nothing and returns it.
+    /// - Parameter expectedProduction: When given, the promotion happens only if the production version of `name`
+    ///   is still this one (`.some(nil)`: still none), checked under the name's lock in the same transaction. The
+    ///   promotion gate passes the version it compared the candidate with, so a production change made meanwhile
+    ///   by someone else is not silently archived on the strength of a comparison with another version.
     /// - Returns: The version in its new stage.
     /// - Throws: ``RegistryError`` `notFound` (no such version, listing the existing ones), `invalidTransition`
-    ///   (a stage other than production or shadow, or production → shadow); `invalidName`; `PostgresError`.
-    package func promote(name: String, version: Int, to stage: ModelStage = .production) async throws -> RegisteredModel {
+    ///   (a stage other than production or shadow, production → shadow, or a production version other than
+    ///   `expectedProduction`); `invalidName`; `PostgresError`.
+    package func promote(name: String, version: Int, to stage: ModelStage = .production,
+                         expectedProduction: Int?? = nil) async throws -> RegisteredModel {
         try Self.validate(name: name)
         guard stage.isServing else {
             throw RegistryError(.invalidTransition, "cannot promote model '\(name)' version \(version) to \(stage.rawValue): promote moves a version to production or shadow (use archive to retire a version)", name: name, version: version)
@@ -224,6 +230,12 @@ package final class ModelRegistry: Sendable {
             try await connection.transaction { connection in
                 try await lockName(name, on: connection)
                 let current = try await existingStage(name: name, version: version, on: connection)
+                if let expected = expectedProduction {
+                    let production = try await versionIn(.production, name: name, on: connection)
+                    if production != expected {
+                        throw RegistryError(.invalidTransition, "cannot promote model '\(name)' version \(version): the production version changed to \(production.map { "version \($0)" } ?? "none") since the gate compared with \(expected.map { "version \($0)" } ?? "none"); evaluate again", name: name, version: version)
+                    }
+                }
                 if current == stage { return (try await selectModel(name: name, version: version, on: connection), false) }
                 if stage == .shadow, current == .production {
                     throw RegistryError(.invalidTransition, "cannot promote model '\(name)' version \(version) to shadow: it is the production version; a shadow must be another version (promote a different version to shadow, or promote another version to production first)", name: name, version: version)
