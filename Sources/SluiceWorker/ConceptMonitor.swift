@@ -114,15 +114,17 @@ package struct ConceptMonitor: Sendable {
     }
 
     /// A firing alert of an older version resolves once a newer version of the model has `supersedeLabels` labels
-    /// and a lower error than the level that fired it (the retrained model fixed what drifted).
+    /// and a lower error than the drifted version (the level that fired it, or its estimate since if higher): the
+    /// retrained model fixed what drifted.
     private mutating func resolveSuperseded(by key: Key, _ outcome: inout Outcome) {
         guard let newer = versions[key], newer.labelled >= Self.supersedeLabels else { return }
         for (old, var v) in versions where old.name == key.name && old.version < key.version {
-            guard let firing = v.firing, newer.adwin.estimation < firing.level else { continue }
+            // The drifted version's error: what fired it, or its current estimate if that has grown since.
+            guard let firing = v.firing, newer.adwin.estimation < max(firing.level, v.adwin.estimation) else { continue }
             v.firing = nil
             versions[old] = v
             outcome.alerts.append(alert(id: firing.id, state: "resolved", severity: firing.severity, key: old, v,
-                                        before: firing.level, after: newer.adwin.estimation))
+                                        before: max(firing.level, v.adwin.estimation), after: newer.adwin.estimation))
         }
     }
 
