@@ -97,6 +97,7 @@ let package = Package(
                 "SluiceRegistry",
                 "SluiceInference",
                 "SluiceMonitoring",
+                "SluiceSnapshots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -211,6 +212,42 @@ let package = Package(
         .testTarget(
             name: "SluiceWorkerTests",
             dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry", "SluiceMonitoring"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceSnapshots",
+            dependencies: [
+                "SluiceExport",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                "SluiceFeatures",
+                "SluiceKafka",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceSnapshotsTests",
+            dependencies: [
+                "SluiceSnapshots",
+                "SluiceExport",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                "SluiceKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "snapshot-bench",
+            dependencies: [
+                "SluiceSnapshots",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/snapshot-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

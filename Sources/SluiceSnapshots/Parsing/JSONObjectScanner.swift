@@ -1,0 +1,183 @@
+/// Walks the members of one flat JSON object (a row's `features`) without building any value: each member comes
+/// back as byte ranges of its key and value and the value's kind.
+///
+/// Nested objects and arrays are skipped over (reported with their kind, so the caller can refuse them); a JSON
+/// `null` instead of an object reads as an object without members. Everything else that is not JSON throws.
+struct JSONObjectScanner {
+    /// One `"key": value` member. Ranges index the scanned bytes; string ranges exclude the quotes.
+    struct Member {
+        var keyStart: Int
+        var keyEnd: Int
+        /// The key holds a backslash escape (decode it with ``JSONStringDecoder`` before comparing).
+        var keyEscaped: Bool
+        var kind: FeatureValueKind
+        var valueStart: Int
+        var valueEnd: Int
+        /// A string value holding a backslash escape.
+        var valueEscaped: Bool
+    }
+
+    /// Why the bytes are not a flat JSON object.
+    struct Failure: Error {
+        var reason: String
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    private var position = 0
+    private var finished = false
+    private var first = true
+
+    /// Starts scanning; checks the opening brace.
+    /// - Throws: ``Failure`` when the text is neither a JSON object nor `null`.
+    init(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+        self.bytes = bytes
+        skipWhitespace()
+        guard position < bytes.count else { throw Failure(reason: "the text is empty") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            position += 1
+        case UInt8(ascii: "n") where matchLiteral("null"):
+            skipWhitespace()
+            guard position == bytes.count else { throw Failure(reason: "text after the value at byte \(position)") }
+            finished = true
+        default:
+            throw Failure(reason: "it is not a JSON object (it starts with '\(Character(Unicode.Scalar(bytes[position])))')")
+        }
+    }
+
+    /// The next member, or nil after the closing brace.
+    /// - Throws: ``Failure`` naming the byte offset of malformed JSON.
+    @inline(__always)
+    mutating func next() throws(Failure) -> Member? {
+        guard !finished else { return nil }
+        skipWhitespace()
+        guard position < bytes.count else { throw Failure(reason: "the object is not closed") }
+        if bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            skipWhitespace()
+            guard position == bytes.count else { throw Failure(reason: "text after the object at byte \(position)") }
+            finished = true
+            return nil
+        }
+        if !first {
+            guard bytes[position] == UInt8(ascii: ",") else { throw unexpected("',' or '}'") }
+            position += 1
+            skipWhitespace()
+        }
+        first = false
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw unexpected("a quoted member name") }
+        let (keyStart, keyEnd, keyEscaped) = try scanString()
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw unexpected("':'") }
+        position += 1
+        skipWhitespace()
+        guard position < bytes.count else { throw Failure(reason: "the object ends after a member name") }
+        var member = Member(keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped, kind: .null,
+                            valueStart: position, valueEnd: position, valueEscaped: false)
+        switch bytes[position] {
+        case UInt8(ascii: "\""):
+            let (start, end, escaped) = try scanString()
+            member.kind = .string
+            member.valueStart = start
+            member.valueEnd = end
+            member.valueEscaped = escaped
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            member.kind = .number
+            position += 1
+            while position < bytes.count {
+                let byte = bytes[position]
+                let isNumberByte = (byte &- UInt8(ascii: "0")) < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+                    || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+                guard isNumberByte else { break }
+                position += 1
+            }
+            member.valueEnd = position
+        case UInt8(ascii: "n"):
+            guard matchLiteral("null") else { throw unexpected("a value") }
+            member.kind = .null
+        case UInt8(ascii: "t"):
+            guard matchLiteral("true") else { throw unexpected("a value") }
+            member.kind = .boolean
+            member.valueEnd = position
+        case UInt8(ascii: "f"):
+            guard matchLiteral("false") else { throw unexpected("a value") }
+            member.kind = .boolean
+            member.valueEnd = position
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            member.kind = bytes[position] == UInt8(ascii: "{") ? .object : .array
+            try skipNested()
+            member.valueEnd = position
+        default:
+            throw unexpected("a value")
+        }
+        return member
+    }
+
+    /// Scans a quoted string starting at the opening quote; returns the range inside the quotes.
+    @inline(__always)
+    private mutating func scanString() throws(Failure) -> (Int, Int, Bool) {
+        position += 1
+        let start = position
+        var escaped = false
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return (start, position - 1, escaped)
+            }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+                position += 2
+                continue
+            }
+            position += 1
+        }
+        throw Failure(reason: "a string starting at byte \(start - 1) is not closed")
+    }
+
+    /// Skips a nested object or array, strings included.
+    private mutating func skipNested() throws(Failure) {
+        var depth = 0
+        while position < bytes.count {
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
+                _ = try scanString()
+                continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 {
+                    position += 1
+                    return
+                }
+            default:
+                break
+            }
+            position += 1
+        }
+        throw Failure(reason: "a nested value is not closed")
+    }
+
+    private mutating func matchLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { return false }
+        for index in 0..<count where bytes[position + index] != literal.utf8Start[index] { return false }
+        position += count
+        return true
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            let byte = bytes[position]
+            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
+            position += 1
+        }
+    }
+
+    private func unexpected(_ expected: String) -> Failure {
+        guard position < bytes.count else { return Failure(reason: "the object ends where \(expected) was expected") }
+        return Failure(reason: "expected \(expected) at byte \(position), found '\(Character(Unicode.Scalar(bytes[position])))'")
+    }
+}
