@@ -237,6 +237,7 @@ let package = Package(
                 "SluiceKafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

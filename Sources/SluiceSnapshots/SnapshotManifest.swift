@@ -57,7 +57,7 @@ package struct SnapshotManifest: Sendable, Hashable, Codable {
         package var column: String
         /// The column the rule hashes.
         package var key: String
-        /// `fnv1a-64`.
+        /// `fnv1a-64+fmix64`.
         package var hash: String
         /// The rule in one line.
         package var rule: String

@@ -180,7 +180,7 @@ package struct SnapshotExporter: Sendable {
         let modelName = request.modelName ?? pass.stats.singleModelName
         let modelVersion = request.modelVersion ?? (modelName == nil ? nil : pass.stats.singleModelVersion)
         let split = request.holdoutFraction > 0
-            ? SnapshotManifest.Split(column: "split", key: "entity_id", hash: "fnv1a-64", rule: HoldoutSplit.rule)
+            ? SnapshotManifest.Split(column: "split", key: "entity_id", hash: "fnv1a-64+fmix64", rule: HoldoutSplit.rule)
             : nil
         return SnapshotManifest(
             snapshotID: snapshotID, createdAt: RFC3339.format(createdAt), reason: request.reason, alertID: request.alertID,

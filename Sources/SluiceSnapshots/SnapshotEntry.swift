@@ -1,5 +1,5 @@
 /// A row of the `snapshots` table.
-package struct SnapshotRecord: Sendable, Hashable {
+package struct SnapshotEntry: Sendable, Hashable {
     package var snapshotID: String
     package var createdAtMillis: Int64
     package var reason: String

@@ -2,7 +2,7 @@ import SluiceFeatureStore
 import SluicePostgres
 
 /// Reads the `snapshots` table.
-package struct SnapshotCatalog: Sendable {
+package struct SnapshotListing: Sendable {
     package let connection: PostgresConnection
     package let schema: String
     private let quotedSchema: String
@@ -16,7 +16,7 @@ package struct SnapshotCatalog: Sendable {
 
     /// Snapshots, newest first; only those of `model` when given.
     /// - Throws: ``SnapshotError`` `.notMigrated` when the table is missing; `PostgresError`.
-    package func list(model: String? = nil, limit: Int? = nil) async throws -> [SnapshotRecord] {
+    package func list(model: String? = nil, limit: Int? = nil) async throws -> [SnapshotEntry] {
         var sql = """
             SELECT snapshot_id, created_at, reason, alert_id, model_name, model_version, since, until, rows, holdout_rows,
                    directory, parquet_file, csv_file, manifest_file, parquet_sha256, csv_sha256
@@ -36,7 +36,7 @@ package struct SnapshotCatalog: Sendable {
             throw SnapshotExporter.explain(error, schema: schema)
         }
         return try rows.map { row in
-            SnapshotRecord(
+            SnapshotEntry(
                 snapshotID: try row.decode(String.self, column: 0),
                 createdAtMillis: Self.millis(try row.decode(PostgresTimestamp.self, column: 1)),
                 reason: try row.decode(String.self, column: 2),
