@@ -80,14 +80,15 @@ struct SnapshotExportTests {
                 #expect(row == want, "row \(index)")
             }
 
-            // CSV: header, RFC 4180 quoting, empty fields for NULL, shortest round-trip doubles, RFC 3339 times.
+            // CSV: header, RFC 4180 quoting, empty fields for NULL, RFC 3339 times; feature numbers as stored when they
+            // have a fraction or exponent (`-0.5e-3`, `1e300`), formatted when written as integers (`3` → `3.0`).
             let csv = try String(contentsOfFile: snapshot.csvPath, encoding: .utf8)
             func s(_ entity: String) -> String { split.isHoldout(entity: entity) ? "holdout" : "train" }
             let lines = [
                 "prediction_id,event_id,entity_id,event_time,model_name,model_version,score,label,label_time,split,amount,country,is_new,txn_count_1h",
                 "events/0/1,e1,user-1,2026-01-01T00:00:01.000Z,fraud,1,0.25,1.0,2026-01-01T00:00:05.000Z,\(s("user-1")),12.5,DE,,3.0",
-                "events/0/2,,user-2,2026-01-01T00:00:02.001Z,,,,0.0,2026-01-02T00:00:00.000Z,\(s("user-2")),,\"a\"\"b\\cé, x\",,-0.0005",
-                "events/1/7,e3,user-1,2026-01-01T00:00:03.000Z,fraud,2,0.75,0.5,2026-01-02T00:00:00.000Z,\(s("user-1")),1e+300,,true,",
+                "events/0/2,,user-2,2026-01-01T00:00:02.001Z,,,,0.0,2026-01-02T00:00:00.000Z,\(s("user-2")),,\"a\"\"b\\cé, x\",,-0.5e-3",
+                "events/1/7,e3,user-1,2026-01-01T00:00:03.000Z,fraud,2,0.75,0.5,2026-01-02T00:00:00.000Z,\(s("user-1")),1e300,,true,",
                 "events/1/8,e4,ü-3,2026-01-01T00:00:03.000Z,fraud,2,0.125,1.0,2026-01-02T00:00:00.000Z,\(s("ü-3")),,,false,",
             ]
             #expect(csv == lines.joined(separator: "\r\n") + "\r\n")

@@ -67,12 +67,7 @@ package struct SnapshotExporter: Sendable {
         do {
             let started = ContinuousClock.now
             let pass = try await writeRows(request, snapshotID: id, into: staging)
-            let parquet = try FileDigest.sha256(path: staging + "/" + Snapshot.FileName.parquet)
-            let csv = try FileDigest.sha256(path: staging + "/" + Snapshot.FileName.csv)
-            let manifest = makeManifest(
-                request, snapshotID: id, createdAt: createdAt, pass: pass,
-                files: [SnapshotManifest.File(name: Snapshot.FileName.parquet, bytes: parquet.bytes, sha256: parquet.hex),
-                        SnapshotManifest.File(name: Snapshot.FileName.csv, bytes: csv.bytes, sha256: csv.hex)])
+            let manifest = makeManifest(request, snapshotID: id, createdAt: createdAt, pass: pass)
             let manifestJSON = try Self.encode(manifest)
             try Self.writeFile(staging + "/" + Snapshot.FileName.manifest, manifestJSON)
             try SnapshotDirectory.publish(staging, as: final, in: root)
@@ -99,6 +94,8 @@ package struct SnapshotExporter: Sendable {
         var layout: SnapshotLayout
         var stats: SnapshotStats
         var rowGroups: Int
+        /// `data.parquet` and `data.csv`, closed and hashed.
+        var files: [SnapshotManifest.File]
     }
 
     /// Plans the features, streams the rows into the staging directory's data files and closes them.
@@ -116,47 +113,115 @@ package struct SnapshotExporter: Sendable {
             // The second pass has every feature the first one saw, so it cannot miss.
             for attempt in 1...2 {
                 let plan = try FeaturePlan(observed)
-                let encoder = try SnapshotRowEncoder(
-                    plan: plan, split: split, parquetPath: staging + "/" + Snapshot.FileName.parquet,
-                    csvPath: staging + "/" + Snapshot.FileName.csv, rowGroupRows: request.rowGroupRows, snapshotID: snapshotID)
-                var surveying = false
-                var survey = FeatureSurvey()
-                do {
-                    try await connection.copyOut(query.copy) { reader in
-                        var decoder = PostgresBinaryCopyDecoder()
-                        while let chunk = try await reader.next() {
-                            try decoder.decode(chunk) { row in
-                                if surveying {
-                                    try survey.record(row, featuresField: SnapshotRowEncoder.Field.features)
-                                } else if try encoder.encode(row) == .planMiss {
-                                    surveying = true
-                                    try survey.record(row, featuresField: SnapshotRowEncoder.Field.features)
-                                }
-                            }
-                        }
-                        try decoder.finish()
-                    }
-                } catch {
-                    encoder.discard()
-                    throw error
+                let outcome = try await writePass(plan: plan, split: split, query: query, connection: connection,
+                                                  request: request, snapshotID: snapshotID, staging: staging)
+                switch outcome {
+                case .written(let pass):
+                    return pass
+                case .replan(let seen):
+                    for (name, observation) in seen { observed[name, default: FeatureObservation()].merge(observation) }
+                    logger.info("snapshot features differ from the sample's; writing again with every feature", metadata: [
+                        "snapshot_id": "\(snapshotID)", "pass": "\(attempt)", "features": "\(observed.count)",
+                    ])
                 }
-                guard surveying else {
-                    guard encoder.stats.rows > 0 else {
-                        encoder.discard()
-                        throw SnapshotError(.noRows, "no labelled rows match \(request.selectionDescription) in schema \(schema); nothing was written")
-                    }
-                    try encoder.close()
-                    return Pass(plan: plan, layout: encoder.layout, stats: encoder.stats, rowGroups: encoder.parquet.rowGroupsWritten)
-                }
-                encoder.discard()
-                for (name, observation) in encoder.observations { observed[name, default: FeatureObservation()].merge(observation) }
-                for (name, observation) in survey.observed { observed[name, default: FeatureObservation()].merge(observation) }
-                logger.info("snapshot features differ from the sample's; writing again with every feature", metadata: [
-                    "snapshot_id": "\(snapshotID)", "pass": "\(attempt)", "features": "\(observed.count)",
-                ])
             }
             throw SnapshotError(.invalidData, "the features changed between two reads of one transaction; this is a bug")
         }
+    }
+
+    /// How a pass ended.
+    private enum PassOutcome {
+        case written(Pass)
+        /// A row did not fit the plan: what the pass saw, to plan again with.
+        case replan([String: FeatureObservation])
+    }
+
+    /// One COPY of the selection through the pipeline: this task parses each chunk into a batch while the Parquet
+    /// and CSV sinks write the previous batch on their own threads (one batch in flight, so memory holds at most
+    /// three batches besides the writers' row groups).
+    private func writePass(plan: FeaturePlan, split: HoldoutSplit?, query: SnapshotQuery, connection: PostgresConnection,
+                           request: SnapshotRequest, snapshotID: String, staging: String) async throws -> PassOutcome {
+        let layout = try SnapshotLayout(plan: plan, split: split != nil)
+        let parquetPath = staging + "/" + Snapshot.FileName.parquet
+        let csvPath = staging + "/" + Snapshot.FileName.csv
+        var options = ParquetWriterOptions()
+        options.rowGroupRows = request.rowGroupRows
+        options.compression = .snappy
+        options.keyValueMetadata = [(key: "sluice.snapshot_id", value: snapshotID)]
+        let parquetWriter: ParquetWriter
+        let csvWriter: CSVWriter
+        do {
+            parquetWriter = try ParquetWriter(path: parquetPath, schema: layout.schema, options: options)
+        } catch {
+            throw SnapshotError(.io, "cannot create \(parquetPath): \(error.message)")
+        }
+        do {
+            csvWriter = try CSVWriter(path: csvPath, schema: layout.schema)
+        } catch {
+            parquetWriter.discard()
+            throw SnapshotError(.io, "cannot create \(csvPath): \(error.message)")
+        }
+        let parquet = SnapshotFileSink(writer: parquetWriter, path: parquetPath, layout: layout)
+        let csv = SnapshotFileSink(writer: csvWriter, path: csvPath, layout: layout)
+        let parser = SnapshotRowParser(plan: plan, split: split)
+        var surveying = false
+        var survey = FeatureSurvey()
+        do {
+            try await connection.copyOut(query.copy) { reader in
+                var decoder = PostgresBinaryCopyDecoder()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var inFlight = 0
+                    var expectedRows = 2_048
+                    while let chunk = try await reader.next() {
+                        var batch = SnapshotBatch(featureCount: parser.featureCount, expectedRows: expectedRows)
+                        try decoder.decode(chunk) { row in
+                            if surveying {
+                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                            } else if try parser.parse(row, into: &batch) == .planMiss {
+                                surveying = true
+                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                            }
+                        }
+                        // The previous batch must be written before the next one goes (the files keep row order).
+                        while inFlight > 0 {
+                            try await group.next()
+                            inFlight -= 1
+                        }
+                        guard !surveying, batch.count > 0 else { continue }
+                        expectedRows = max(expectedRows, batch.count)
+                        let ready = batch
+                        group.addTask { try await parquet.write(ready) }
+                        group.addTask { try await csv.write(ready) }
+                        inFlight = 2
+                    }
+                    try decoder.finish()
+                    try await group.waitForAll()
+                }
+            }
+        } catch {
+            await parquet.discard()
+            await csv.discard()
+            throw error
+        }
+        if surveying {
+            await parquet.discard()
+            await csv.discard()
+            var seen = parser.observations
+            for (name, observation) in survey.observed { seen[name, default: FeatureObservation()].merge(observation) }
+            return .replan(seen)
+        }
+        guard parser.stats.rows > 0 else {
+            await parquet.discard()
+            await csv.discard()
+            throw SnapshotError(.noRows, "no labelled rows match \(request.selectionDescription) in schema \(schema); nothing was written")
+        }
+        // Both files are synced, renamed and hashed at the same time, each on its sink's thread.
+        async let parquetSummary = parquet.close()
+        async let csvSummary = csv.close()
+        let (parquetFile, csvFile) = try await (parquetSummary, csvSummary)
+        return .written(Pass(plan: plan, layout: layout, stats: parser.stats, rowGroups: parquetFile.rowGroups,
+                             files: [SnapshotManifest.File(name: Snapshot.FileName.parquet, bytes: parquetFile.bytes, sha256: parquetFile.sha256),
+                                     SnapshotManifest.File(name: Snapshot.FileName.csv, bytes: csvFile.bytes, sha256: csvFile.sha256)]))
     }
 
     /// Feature names and kinds of the sample rows.
@@ -175,8 +240,7 @@ package struct SnapshotExporter: Sendable {
 
     // MARK: manifest and record
 
-    private func makeManifest(_ request: SnapshotRequest, snapshotID: String, createdAt: Int64, pass: Pass,
-                              files: [SnapshotManifest.File]) -> SnapshotManifest {
+    private func makeManifest(_ request: SnapshotRequest, snapshotID: String, createdAt: Int64, pass: Pass) -> SnapshotManifest {
         let modelName = request.modelName ?? pass.stats.singleModelName
         let modelVersion = request.modelVersion ?? (modelName == nil ? nil : pass.stats.singleModelVersion)
         let split = request.holdoutFraction > 0
@@ -188,7 +252,7 @@ package struct SnapshotExporter: Sendable {
             timeRange: .init(since: request.sinceMillis.map(RFC3339.format), until: request.untilMillis.map(RFC3339.format),
                              minEventTime: RFC3339.format(pass.stats.minEventMillis), maxEventTime: RFC3339.format(pass.stats.maxEventMillis)),
             rows: pass.stats.rows, holdoutRows: pass.stats.holdoutRows, holdoutFraction: request.holdoutFraction, split: split,
-            source: "\(schema).labelled", columns: pass.layout.columns, files: files,
+            source: "\(schema).labelled", columns: pass.layout.columns, files: pass.files,
             parquet: .init(compression: "snappy", rowGroupRows: request.rowGroupRows, rowGroups: pass.rowGroups))
     }
 

@@ -15,6 +15,8 @@ struct JSONObjectScanner {
         var valueEnd: Int
         /// A string value holding a backslash escape.
         var valueEscaped: Bool
+        /// A number written with a fraction or an exponent (`3.0`, `1e5`), not as a plain integer (`3`).
+        var numberHasFraction: Bool
     }
 
     /// Why the bytes are not a flat JSON object.
@@ -73,7 +75,7 @@ struct JSONObjectScanner {
         skipWhitespace()
         guard position < bytes.count else { throw Failure(reason: "the object ends after a member name") }
         var member = Member(keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped, kind: .null,
-                            valueStart: position, valueEnd: position, valueEscaped: false)
+                            valueStart: position, valueEnd: position, valueEscaped: false, numberHasFraction: false)
         switch bytes[position] {
         case UInt8(ascii: "\""):
             let (start, end, escaped) = try scanString()
@@ -84,14 +86,20 @@ struct JSONObjectScanner {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             member.kind = .number
             position += 1
+            var fraction = false
             while position < bytes.count {
                 let byte = bytes[position]
-                let isNumberByte = (byte &- UInt8(ascii: "0")) < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
-                    || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
-                guard isNumberByte else { break }
-                position += 1
+                if (byte &- UInt8(ascii: "0")) < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
+                    position += 1
+                } else if byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e") {
+                    fraction = true
+                    position += 1
+                } else {
+                    break
+                }
             }
             member.valueEnd = position
+            member.numberHasFraction = fraction
         case UInt8(ascii: "n"):
             guard matchLiteral("null") else { throw unexpected("a value") }
             member.kind = .null
