@@ -23,8 +23,15 @@ package struct PostgresBinaryCopyDecoder {
     /// Decodes every complete row in `chunk`, calling `body` with each, in order.
     /// - Throws: `PostgresError` `.protocolViolation` for data that is not binary COPY, or `body`'s error.
     package mutating func decode(_ chunk: [UInt8], _ body: (PostgresBinaryCopyRow) throws -> Void) throws {
+        try chunk.withUnsafeBytes { try decode(bytes: $0, body) }
+    }
+
+    /// Decodes every complete row in `chunk`, calling `body` with each, in order. The rows' fields point into
+    /// `chunk`, except for a row that began in the previous chunk (its fields point into a copy).
+    /// - Throws: `PostgresError` `.protocolViolation` for data that is not binary COPY, or `body`'s error.
+    package mutating func decode(bytes chunk: UnsafeRawBufferPointer, _ body: (PostgresBinaryCopyRow) throws -> Void) throws {
         if carry.isEmpty {
-            let used = try chunk.withUnsafeBytes { try decodeRows($0, body) }
+            let used = try decodeRows(chunk, body)
             if used < chunk.count { carry = Array(chunk[used...]) }
         } else {
             carry.append(contentsOf: chunk)

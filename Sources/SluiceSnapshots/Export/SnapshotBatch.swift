@@ -1,10 +1,13 @@
 /// The rows of one COPY chunk, parsed and ready to write: what the parsing stage hands to the Parquet and CSV
 /// sinks, which write it at the same time on their own threads.
 ///
-/// Text (ids, names, feature strings and number texts) is copied into `bytes`, so the batch owns everything it
-/// refers to and is a plain `Sendable` value. Features are stored row-major: entry `row * featureCount + feature`.
+/// Text values (ids, names, feature strings and number texts) are byte ranges of the COPY chunk itself, which the
+/// batch keeps (an array shared, not copied); text that is not in the chunk as is — decoded escapes, or a row that
+/// began in the previous chunk — is copied into `extra`. Offsets count through the chunk and then `extra`, so one
+/// `Text` addresses either. The batch owns everything it refers to and is a plain `Sendable` value. Features are
+/// stored row-major: entry `row * featureCount + feature`.
 struct SnapshotBatch: Sendable {
-    /// A byte range of `bytes`; `start < 0` stands for NULL.
+    /// A byte range; `start < 0` stands for NULL.
     struct Text: Sendable {
         var start: Int
         var end: Int
@@ -27,7 +30,10 @@ struct SnapshotBatch: Sendable {
 
     let featureCount: Int
     private(set) var count = 0
-    var bytes: [UInt8] = []
+    /// The COPY chunk the rows came from.
+    let chunk: [UInt8]
+    /// Text that is not in `chunk`; offset `chunk.count + i` is `extra[i]`.
+    var extra: [UInt8] = []
 
     var predictionID: [Text] = []
     var eventID: [Text] = []
@@ -46,9 +52,9 @@ struct SnapshotBatch: Sendable {
     var numbers: [Double] = []
     var texts: [Text] = []
 
-    init(featureCount: Int, expectedRows: Int) {
+    init(chunk: [UInt8], featureCount: Int, expectedRows: Int) {
+        self.chunk = chunk
         self.featureCount = featureCount
-        bytes.reserveCapacity(expectedRows * 128)
         predictionID.reserveCapacity(expectedRows)
         eventID.reserveCapacity(expectedRows)
         entity.reserveCapacity(expectedRows)
@@ -65,12 +71,45 @@ struct SnapshotBatch: Sendable {
         texts.reserveCapacity(expectedRows * featureCount)
     }
 
-    /// Copies `text` into `bytes` and returns its range.
+    /// The range of `text`, which lies in the chunk whose bytes start at `chunkBase`, or else is copied to `extra`.
     @inline(__always)
-    mutating func store(_ text: UnsafeRawBufferPointer) -> Text {
-        let start = bytes.count
-        bytes.append(contentsOf: text)
-        return Text(start: start, end: bytes.count)
+    mutating func text(_ text: UnsafeRawBufferPointer, chunkBase: UnsafeRawPointer) -> Text {
+        if let start = text.baseAddress, start >= chunkBase, start + text.count <= chunkBase + chunk.count {
+            let offset = start - chunkBase
+            return Text(start: offset, end: offset + text.count)
+        }
+        let offset = chunk.count + extra.count
+        extra.append(contentsOf: text)
+        return Text(start: offset, end: offset + text.count)
+    }
+
+    /// Calls `body` with a resolver from ranges to bytes, valid inside `body` only.
+    func withText<R>(_ body: (TextResolver) throws -> R) rethrows -> R {
+        try chunk.withUnsafeBytes { chunk in
+            try extra.withUnsafeBytes { extra in
+                try body(TextResolver(chunk: chunk, extra: extra))
+            }
+        }
+    }
+
+    /// Turns ranges of a batch into bytes.
+    struct TextResolver {
+        let chunk: UnsafeRawBufferPointer
+        let extra: UnsafeRawBufferPointer
+
+        @inline(__always)
+        func callAsFunction(_ text: Text) -> UnsafeRawBufferPointer? {
+            guard !text.isNull else { return nil }
+            if text.start < chunk.count { return UnsafeRawBufferPointer(rebasing: chunk[text.start..<text.end]) }
+            return UnsafeRawBufferPointer(rebasing: extra[(text.start - chunk.count)..<(text.end - chunk.count)])
+        }
+
+        /// The bytes of a range known not to be NULL.
+        @inline(__always)
+        func bytes(_ text: Text) -> UnsafeRawBufferPointer {
+            if text.start < chunk.count { return UnsafeRawBufferPointer(rebasing: chunk[text.start..<text.end]) }
+            return UnsafeRawBufferPointer(rebasing: extra[(text.start - chunk.count)..<(text.end - chunk.count)])
+        }
     }
 
     /// Opens the next row's feature slots (all empty) and returns the index of its first slot.
@@ -83,11 +122,12 @@ struct SnapshotBatch: Sendable {
         return base
     }
 
-    /// Drops the feature slots opened by `beginFeatures()` for a row that is not kept.
-    mutating func abandonFeatures(from base: Int) {
+    /// Drops the feature slots opened by `beginFeatures()` (and text copied since) for a row that is not kept.
+    mutating func abandonFeatures(from base: Int, extraCount: Int) {
         slots.removeSubrange(base...)
         numbers.removeSubrange(base...)
         texts.removeSubrange(base...)
+        extra.removeSubrange(extraCount...)
     }
 
     /// Counts the row whose columns were just appended.

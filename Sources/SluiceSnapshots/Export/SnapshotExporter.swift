@@ -173,13 +173,16 @@ package struct SnapshotExporter: Sendable {
                     var inFlight = 0
                     var expectedRows = 2_048
                     while let chunk = try await reader.next() {
-                        var batch = SnapshotBatch(featureCount: parser.featureCount, expectedRows: expectedRows)
-                        try decoder.decode(chunk) { row in
-                            if surveying {
-                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
-                            } else if try parser.parse(row, into: &batch) == .planMiss {
-                                surveying = true
-                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                        var batch = SnapshotBatch(chunk: chunk, featureCount: parser.featureCount, expectedRows: expectedRows)
+                        try chunk.withUnsafeBytes { bytes in
+                            guard let chunkBase = bytes.baseAddress else { return }
+                            try decoder.decode(bytes: bytes) { row in
+                                if surveying {
+                                    try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                                } else if try parser.parse(row, into: &batch, chunkBase: chunkBase) == .planMiss {
+                                    surveying = true
+                                    try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                                }
                             }
                         }
                         // The previous batch must be written before the next one goes (the files keep row order).

@@ -21,6 +21,7 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
     let path: String
     private let hasSplit: Bool
     private let firstFeature: Int
+    private let featureTypes: [ParquetColumnType]
 
     init(writer: sending Writer, path: String, layout: SnapshotLayout) {
         self.executor = SerialQueueExecutor(label: "sluice.snapshots.sink")
@@ -28,14 +29,19 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
         self.path = path
         self.hasSplit = layout.hasSplit
         self.firstFeature = layout.firstFeature
+        self.featureTypes = layout.schema.columns[layout.firstFeature...].map(\.type)
     }
 
     /// Appends the batch's rows.
     /// - Throws: ``SnapshotError`` `.io`.
     func write(_ batch: SnapshotBatch) throws {
-        let result = batch.bytes.withUnsafeBytes { bytes -> Result<Void, ExportError> in
+        let result = batch.withText { text -> Result<Void, ExportError> in
             do throws(ExportError) {
-                try writeRows(batch, bytes)
+                if let parquet = writer as? ParquetWriter {
+                    try writeColumns(batch, text, to: parquet)
+                } else {
+                    try writeRows(batch, text)
+                }
                 return .success(())
             } catch {
                 return .failure(error)
@@ -68,12 +74,68 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
     private static var trainBytes: StaticString { "train" }
     private static var holdoutBytes: StaticString { "holdout" }
 
-    private func writeRows(_ batch: SnapshotBatch, _ bytes: UnsafeRawBufferPointer) throws(ExportError) {
+    /// Parquet: a column at a time (one sequential stream per column buffer), split at row-group ends.
+    private func writeColumns(_ batch: SnapshotBatch, _ text: SnapshotBatch.TextResolver, to parquet: ParquetWriter) throws(ExportError) {
         typealias F = SnapshotLayout.Fixed
         typealias Slot = SnapshotBatch.Slot
-        @inline(__always) func text(_ range: SnapshotBatch.Text) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: bytes[range.start..<range.end])
+        let train = UnsafeRawBufferPointer(start: Self.trainBytes.utf8Start, count: Self.trainBytes.utf8CodeUnitCount)
+        let holdout = UnsafeRawBufferPointer(start: Self.holdoutBytes.utf8Start, count: Self.holdoutBytes.utf8CodeUnitCount)
+        let featureCount = batch.featureCount
+        var start = 0
+        while start < batch.count {
+            let count = min(parquet.rowsLeftInRowGroup, batch.count - start)
+            let first = start
+            try parquet.appendStringColumn(column: F.predictionID, count: count) { text(batch.predictionID[first + $0]) }
+            try parquet.appendStringColumn(column: F.eventID, count: count) { text(batch.eventID[first + $0]) }
+            try parquet.appendStringColumn(column: F.entityID, count: count) { text(batch.entity[first + $0]) }
+            try parquet.appendTimestampColumn(column: F.eventTime, count: count) { batch.eventMillis[first + $0] }
+            try parquet.appendStringColumn(column: F.modelName, count: count) { text(batch.modelName[first + $0]) }
+            try parquet.appendInt64Column(column: F.modelVersion, count: count) { index in
+                let version = batch.modelVersion[first + index]
+                return version == .min ? nil : version
+            }
+            try parquet.appendDoubleColumn(column: F.score, count: count) { index in
+                batch.hasScore[first + index] ? batch.score[first + index] : nil
+            }
+            try parquet.appendDoubleColumn(column: F.label, count: count) { batch.label[first + $0] }
+            try parquet.appendTimestampColumn(column: F.labelTime, count: count) { batch.labelMillis[first + $0] }
+            if hasSplit {
+                try parquet.appendStringColumn(column: F.split, count: count) { batch.holdout[first + $0] ? holdout : train }
+            }
+            for feature in 0..<featureCount {
+                let column = firstFeature + feature
+                switch featureTypes[feature] {
+                case .string:
+                    try parquet.appendStringColumn(column: column, count: count) { index in
+                        let slot = (first + index) * featureCount + feature
+                        return batch.slots[slot] == Slot.string ? text(batch.texts[slot]) : nil
+                    }
+                case .bool:
+                    try parquet.appendBoolColumn(column: column, count: count) { index in
+                        switch batch.slots[(first + index) * featureCount + feature] {
+                        case Slot.isTrue: true
+                        case Slot.isFalse: false
+                        default: nil
+                        }
+                    }
+                default:
+                    try parquet.appendDoubleColumn(column: column, count: count) { index in
+                        let slot = (first + index) * featureCount + feature
+                        let kind = batch.slots[slot]
+                        return kind == Slot.number || kind == Slot.numberText ? batch.numbers[slot] : nil
+                    }
+                }
+            }
+            try parquet.endRows(count)
+            start += count
         }
+    }
+
+    /// CSV (and any writer): a row at a time, as the CSV is one stream anyway.
+    private func writeRows(_ batch: SnapshotBatch, _ resolve: SnapshotBatch.TextResolver) throws(ExportError) {
+        typealias F = SnapshotLayout.Fixed
+        typealias Slot = SnapshotBatch.Slot
+        @inline(__always) func text(_ range: SnapshotBatch.Text) -> UnsafeRawBufferPointer { resolve.bytes(range) }
         let writer = self.writer
         // The CSV takes a number's JSON text as it is when it has a fraction or an exponent (the text the worker
         // stored, which reads back as the same double); Parquet takes the values.

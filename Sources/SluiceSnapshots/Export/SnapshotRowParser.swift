@@ -102,9 +102,10 @@ final class SnapshotRowParser {
         return result
     }
 
-    /// Adds one COPY row to `batch`.
+    /// Adds one COPY row to `batch`; `chunkBase` is where the bytes of the batch's chunk start (the row's fields
+    /// normally point into them).
     /// - Throws: ``SnapshotError`` (`.invalidData`, `.mixedFeatureTypes`).
-    func parse(_ row: PostgresBinaryCopyRow, into batch: inout SnapshotBatch) throws -> Outcome {
+    func parse(_ row: PostgresBinaryCopyRow, into batch: inout SnapshotBatch, chunkBase: UnsafeRawPointer) throws -> Outcome {
         guard row.fieldCount == Field.count,
               let predictionID = row.field(Field.predictionID),
               let entity = row.field(Field.entity),
@@ -113,11 +114,11 @@ final class SnapshotRowParser {
             throw SnapshotError(.invalidData, "a labelled row has \(row.fieldCount) fields or a NULL prediction_id, entity or features; expected \(Field.count) fields as selected")
         }
         // Features first: a row that does not fit the plan must leave nothing behind.
-        let bytesBefore = batch.bytes.count
+        let extraBefore = batch.extra.count
         let base = batch.beginFeatures()
-        guard try parseFeatures(features, predictionID: predictionID, into: &batch, base: base) else {
-            batch.abandonFeatures(from: base)
-            batch.bytes.removeSubrange(bytesBefore...)
+        let jsonBase = batch.text(features, chunkBase: chunkBase).start
+        guard try parseFeatures(features, predictionID: predictionID, into: &batch, base: base, jsonBase: jsonBase) else {
+            batch.abandonFeatures(from: base, extraCount: extraBefore)
             return .planMiss
         }
 
@@ -145,11 +146,11 @@ final class SnapshotRowParser {
         batch.modelVersion.append(version ?? .min)
         let modelName = row.field(Field.modelName)
         let holdout = split?.isHoldout(entityUTF8: entity) ?? false
-        batch.predictionID.append(batch.store(predictionID))
-        batch.eventID.append(row.field(Field.eventID).map { batch.store($0) } ?? .null)
-        batch.entity.append(batch.store(entity))
+        batch.predictionID.append(batch.text(predictionID, chunkBase: chunkBase))
+        batch.eventID.append(row.field(Field.eventID).map { batch.text($0, chunkBase: chunkBase) } ?? .null)
+        batch.entity.append(batch.text(entity, chunkBase: chunkBase))
         batch.eventMillis.append(eventMillis)
-        batch.modelName.append(modelName.map { batch.store($0) } ?? .null)
+        batch.modelName.append(modelName.map { batch.text($0, chunkBase: chunkBase) } ?? .null)
         batch.labelMillis.append(labelMillis)
         batch.holdout.append(holdout)
         batch.endRow()
@@ -164,16 +165,13 @@ final class SnapshotRowParser {
 
     /// Fills the row's feature slots from the features JSON; false when the row does not fit the plan.
     private func parseFeatures(_ json: UnsafeRawBufferPointer, predictionID: UnsafeRawBufferPointer,
-                               into batch: inout SnapshotBatch, base: Int) throws -> Bool {
+                               into batch: inout SnapshotBatch, base: Int, jsonBase: Int) throws -> Bool {
         var scanner: JSONObjectScanner
         do {
             scanner = try JSONObjectScanner(json)
         } catch {
             throw invalid("features are not a flat JSON object: \(error.reason)", predictionID)
         }
-        // The JSON goes into the batch once; number texts and plain strings point into that copy.
-        let jsonBase = batch.bytes.count
-        batch.bytes.append(contentsOf: json)
         var position = 0
         while true {
             let next: JSONObjectScanner.Member?
@@ -223,9 +221,9 @@ final class SnapshotRowParser {
             return true
         case .number:
             guard kind == Kind.double else { return try mismatch(member.kind, index: index, predictionID) }
-            let text = UnsafeRawBufferPointer(rebasing: json[member.valueStart..<member.valueEnd])
-            guard let value = DecimalParser.parse(text) else {
-                throw invalid("feature '\(plan.names[index])' has the malformed number '\(String(decoding: text, as: UTF8.self))'", predictionID)
+            guard let value = member.number else {
+                let text = String(decoding: json[member.valueStart..<member.valueEnd], as: UTF8.self)
+                throw invalid("feature '\(plan.names[index])' has the malformed number '\(text)'", predictionID)
             }
             batch.numbers[slot] = value
             if member.numberHasFraction && value.isFinite {
@@ -237,13 +235,13 @@ final class SnapshotRowParser {
         case .string:
             guard kind == Kind.string else { return try mismatch(member.kind, index: index, predictionID) }
             if member.valueEscaped {
-                let start = batch.bytes.count
+                let start = batch.chunk.count + batch.extra.count
                 do {
-                    try JSONStringDecoder.decode(UnsafeRawBufferPointer(rebasing: json[member.valueStart..<member.valueEnd]), into: &batch.bytes)
+                    try JSONStringDecoder.decode(UnsafeRawBufferPointer(rebasing: json[member.valueStart..<member.valueEnd]), into: &batch.extra)
                 } catch {
                     throw invalid("feature '\(plan.names[index])' has a malformed string: \(error.reason)", predictionID)
                 }
-                batch.texts[slot] = SnapshotBatch.Text(start: start, end: batch.bytes.count)
+                batch.texts[slot] = SnapshotBatch.Text(start: start, end: batch.chunk.count + batch.extra.count)
             } else {
                 batch.texts[slot] = SnapshotBatch.Text(start: jsonBase + member.valueStart, end: jsonBase + member.valueEnd)
             }

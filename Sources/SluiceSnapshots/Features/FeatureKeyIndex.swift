@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Finds a feature's column from the raw UTF-8 bytes of a JSON member name, without building a `String`.
 ///
 /// An open-addressing table hashed with FNV-1a; names are compared byte for byte. Rows of one selection nearly
@@ -51,10 +45,19 @@ struct FeatureKeyIndex {
         let start = offsets[column]
         let length = offsets[column + 1] - start
         guard length == key.count else { return false }
-        if length == 0 { return true }
         return storage.withUnsafeBytes { bytes in
-            guard let name = bytes.baseAddress, let other = key.baseAddress else { return false }
-            return memcmp(name + start, other, length) == 0
+            // Names are short: compare eight bytes at a time, then the tail, without a call to memcmp.
+            var index = 0
+            while index + 8 <= length {
+                guard bytes.loadUnaligned(fromByteOffset: start + index, as: UInt64.self)
+                    == key.loadUnaligned(fromByteOffset: index, as: UInt64.self) else { return false }
+                index += 8
+            }
+            while index < length {
+                guard bytes[start + index] == key[index] else { return false }
+                index += 1
+            }
+            return true
         }
     }
 

@@ -9,15 +9,25 @@ enum DecimalParser {
     /// The value of the JSON number in `bytes`, or nil when the bytes are not a JSON number
     /// (`-? digits (. digits)? ([eE] [+-]? digits)?`; leading zeros are accepted).
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        let scanned = scan(bytes, from: 0)
+        return scanned.end == bytes.count ? scanned.value : nil
+    }
+
+    /// Reads the JSON number that starts at `start` and converts it, in one pass.
+    /// - Returns: the value (nil when the text is not a valid number), the offset after the number (after every
+    ///   byte that could belong to one, when it is invalid), and whether it has a fraction or an exponent.
+    @inline(__always)
+    static func scan(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (value: Double?, end: Int, hasFraction: Bool) {
         let count = bytes.count
-        var index = 0
-        guard count > 0 else { return nil }
-        let negative = bytes[0] == UInt8(ascii: "-")
-        if negative { index = 1 }
+        var index = start
+        let negative = index < count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         var significand: UInt64 = 0
         var digits = 0  // significant digits taken into `significand`
         var exponent = 0
         var truncated = false
+        var valid = true
+        var hasFraction = false
         let integerStart = index
         while index < count {
             let digit = bytes[index] &- UInt8(ascii: "0")
@@ -33,11 +43,23 @@ enum DecimalParser {
             }
             index += 1
         }
-        guard index > integerStart else { return nil }
+        if index == integerStart { valid = false }
         if index < count && bytes[index] == UInt8(ascii: ".") {
+            hasFraction = true
             index += 1
             let fractionStart = index
             while index < count {
+                // Eight digits at once while they still fit the 19 significant digits.
+                if significand != 0 && digits <= 11 && index + 8 <= count {
+                    let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    if isEightDigits(word) {
+                        significand = significand &* 100_000_000 &+ eightDigits(word)
+                        digits += 8
+                        exponent -= 8
+                        index += 8
+                        continue
+                    }
+                }
                 let digit = bytes[index] &- UInt8(ascii: "0")
                 guard digit < 10 else { break }
                 if significand == 0 && digit == 0 {
@@ -51,9 +73,10 @@ enum DecimalParser {
                 }
                 index += 1
             }
-            guard index > fractionStart else { return nil }
+            if index == fractionStart { valid = false }
         }
         if index < count && (bytes[index] | 0x20) == UInt8(ascii: "e") {
+            hasFraction = true
             index += 1
             var negativeExponent = false
             if index < count && (bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+")) {
@@ -68,15 +91,42 @@ enum DecimalParser {
                 if written < 100_000 { written = written * 10 + Int(digit) }
                 index += 1
             }
-            guard index > exponentStart else { return nil }
+            if index == exponentStart { valid = false }
             exponent += negativeExponent ? -written : written
         }
-        guard index == count else { return nil }
+        guard valid else {
+            // Take in whatever else looks like part of a number, so the caller can show the malformed text.
+            while index < count {
+                let byte = bytes[index]
+                guard (byte &- UInt8(ascii: "0")) < 10 || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") else { break }
+                index += 1
+            }
+            return (nil, index, hasFraction)
+        }
         if truncated {
-            return Double(String(decoding: bytes, as: UTF8.self))
+            return (Double(String(decoding: bytes[start..<index], as: UTF8.self)), index, hasFraction)
         }
         let magnitude = convert(significand, exponent)
-        return negative ? -magnitude : magnitude
+        return (negative ? -magnitude : magnitude, index, hasFraction)
+    }
+
+    /// True when the eight bytes of `word` (little-endian) are all ASCII digits.
+    @inline(__always)
+    static func isEightDigits(_ word: UInt64) -> Bool {
+        ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The value of eight ASCII digits held in `word` (little-endian: the first digit in the lowest byte).
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64 {
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        let mul1: UInt64 = 0x000F_4240_0000_0064  // 100 + (1000000 << 32)
+        let mul2: UInt64 = 0x0000_2710_0000_0001  // 1 + (10000 << 32)
+        var value = word &- 0x3030_3030_3030_3030
+        value = (value &* 10) &+ (value >> 8)
+        value = (((value & mask) &* mul1) &+ (((value >> 16) & mask) &* mul2)) >> 32
+        return value & 0xFFFF_FFFF
     }
 
     /// Powers of ten that a double holds exactly.

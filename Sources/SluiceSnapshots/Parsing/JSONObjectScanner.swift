@@ -17,6 +17,8 @@ struct JSONObjectScanner {
         var valueEscaped: Bool
         /// A number written with a fraction or an exponent (`3.0`, `1e5`), not as a plain integer (`3`).
         var numberHasFraction: Bool
+        /// A number's value, converted while scanning; nil when the number is malformed.
+        var number: Double?
     }
 
     /// Why the bytes are not a flat JSON object.
@@ -75,7 +77,7 @@ struct JSONObjectScanner {
         skipWhitespace()
         guard position < bytes.count else { throw Failure(reason: "the object ends after a member name") }
         var member = Member(keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped, kind: .null,
-                            valueStart: position, valueEnd: position, valueEscaped: false, numberHasFraction: false)
+                            valueStart: position, valueEnd: position, valueEscaped: false, numberHasFraction: false, number: nil)
         switch bytes[position] {
         case UInt8(ascii: "\""):
             let (start, end, escaped) = try scanString()
@@ -85,21 +87,11 @@ struct JSONObjectScanner {
             member.valueEscaped = escaped
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             member.kind = .number
-            position += 1
-            var fraction = false
-            while position < bytes.count {
-                let byte = bytes[position]
-                if (byte &- UInt8(ascii: "0")) < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
-                    position += 1
-                } else if byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e") {
-                    fraction = true
-                    position += 1
-                } else {
-                    break
-                }
-            }
+            let scanned = DecimalParser.scan(bytes, from: position)
+            position = scanned.end
             member.valueEnd = position
-            member.numberHasFraction = fraction
+            member.number = scanned.value
+            member.numberHasFraction = scanned.hasFraction
         case UInt8(ascii: "n"):
             guard matchLiteral("null") else { throw unexpected("a value") }
             member.kind = .null
