@@ -59,7 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CSluiceFileIO"
+        ),
+        .target(
             name: "SluiceExport",
+            dependencies: ["CSluiceFileIO"],
             swiftSettings: swiftSettings
         ),
         .target(

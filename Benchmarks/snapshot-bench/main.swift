@@ -156,7 +156,10 @@ func fill(_ options: Options) async throws {
 /// Times the exports.
 func export(_ options: Options) async throws {
     let connection = try await PostgresConnection.connect(url: options.url, logger: logger)
-    let exporter = try SnapshotExporter(connection: connection, schema: options.schema, logger: logger)
+    // The exporter's own log line gives the phases (stream, close + fsync + hash).
+    var exportLogger = Logger(label: "snapshot-bench.export")
+    exportLogger.logLevel = .info
+    let exporter = try SnapshotExporter(connection: connection, schema: options.schema, logger: exportLogger)
     var rates: [Double] = []
     for run in 1...options.repeats {
         let request = SnapshotRequest(directory: options.directory, reason: .manual, holdoutFraction: 0.2, rowGroupRows: options.rowGroupRows)

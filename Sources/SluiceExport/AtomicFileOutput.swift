@@ -1,3 +1,4 @@
+import CSluiceFileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,6 +10,11 @@ import Darwin
 /// A file written under `<path>.tmp` and moved to `path` only by `commit()`
 /// (after fsync), so a crash never leaves a partial file under the final
 /// name. Writes go straight to the descriptor; callers buffer.
+///
+/// Every `writebackBytes` written, the kernel is asked to start writing them
+/// to disk (`sync_file_range`, asynchronous), so the disk works while the file
+/// is being produced and the closing fsync does not wait for the whole file:
+/// for a 400 MiB snapshot CSV that fsync took about a second otherwise.
 package final class AtomicFileOutput {
     /// The final path.
     package let path: String
@@ -17,6 +23,10 @@ package final class AtomicFileOutput {
     private var descriptor: Int32
     /// Bytes written so far.
     package private(set) var offset: Int64 = 0
+    /// Where the range not yet handed to writeback starts.
+    private var writebackStart: Int64 = 0
+    /// Start writeback once this many bytes are waiting. 8 MiB.
+    static let writebackBytes: Int64 = 8 << 20
 
     /// Creates (truncating) `<path>.tmp`.
     /// - Throws: `ExportError` `.io` when the file cannot be created.
@@ -57,6 +67,11 @@ package final class AtomicFileOutput {
             pointer += written
             remaining -= written
             offset += Int64(written)
+        }
+        if offset - writebackStart >= Self.writebackBytes {
+            // Best effort: a failure only means the closing fsync does more of the work.
+            _ = sluice_start_writeback(descriptor, writebackStart, offset - writebackStart)
+            writebackStart = offset
         }
     }
 

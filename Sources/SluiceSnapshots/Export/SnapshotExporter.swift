@@ -77,7 +77,8 @@ package struct SnapshotExporter: Sendable {
             logger.info("snapshot exported", metadata: [
                 "snapshot_id": "\(id)", "rows": "\(manifest.rows)", "holdout_rows": "\(manifest.holdoutRows)",
                 "features": "\(pass.plan.names.count)", "directory": "\(final)",
-                "seconds": "\((ContinuousClock.now - started).components.seconds)",
+                "seconds": "\(Self.seconds(ContinuousClock.now - started))", "stream_seconds": "\(Self.seconds(pass.streamTime))",
+                "close_seconds": "\(Self.seconds(pass.closeTime))",
             ])
             return snapshot
         } catch {
@@ -96,6 +97,17 @@ package struct SnapshotExporter: Sendable {
         var rowGroups: Int
         /// `data.parquet` and `data.csv`, closed and hashed.
         var files: [SnapshotManifest.File]
+        /// Time spent streaming the rows into the files, and closing (fsync) and hashing them.
+        var streamTime: Duration
+        var closeTime: Duration
+    }
+
+    /// Seconds with millisecond precision, for logs.
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let millis = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        let fraction = String(millis % 1_000)
+        return "\(millis / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 
     /// Plans the features, streams the rows into the staging directory's data files and closes them.
@@ -164,6 +176,7 @@ package struct SnapshotExporter: Sendable {
         let parquet = SnapshotFileSink(writer: parquetWriter, path: parquetPath, layout: layout)
         let csv = SnapshotFileSink(writer: csvWriter, path: csvPath, layout: layout)
         let parser = SnapshotRowParser(plan: plan, split: split)
+        let started = ContinuousClock.now
         var surveying = false
         var survey = FeatureSurvey()
         do {
@@ -219,12 +232,14 @@ package struct SnapshotExporter: Sendable {
             throw SnapshotError(.noRows, "no labelled rows match \(request.selectionDescription) in schema \(schema); nothing was written")
         }
         // Both files are synced, renamed and hashed at the same time, each on its sink's thread.
+        let streamed = ContinuousClock.now
         async let parquetSummary = parquet.close()
         async let csvSummary = csv.close()
         let (parquetFile, csvFile) = try await (parquetSummary, csvSummary)
         return .written(Pass(plan: plan, layout: layout, stats: parser.stats, rowGroups: parquetFile.rowGroups,
                              files: [SnapshotManifest.File(name: Snapshot.FileName.parquet, bytes: parquetFile.bytes, sha256: parquetFile.sha256),
-                                     SnapshotManifest.File(name: Snapshot.FileName.csv, bytes: csvFile.bytes, sha256: csvFile.sha256)]))
+                                     SnapshotManifest.File(name: Snapshot.FileName.csv, bytes: csvFile.bytes, sha256: csvFile.sha256)],
+                             streamTime: streamed - started, closeTime: ContinuousClock.now - streamed))
     }
 
     /// Feature names and kinds of the sample rows.
