@@ -112,22 +112,13 @@ struct SnapshotBatch: Sendable {
         }
     }
 
-    /// Opens the next row's feature slots (all empty) and returns the index of its first slot.
+    /// Appends a row's feature slots (one entry per feature each).
     @inline(__always)
-    mutating func beginFeatures() -> Int {
-        let base = slots.count
-        slots.append(contentsOf: repeatElement(Slot.empty, count: featureCount))
-        numbers.append(contentsOf: repeatElement(0, count: featureCount))
-        texts.append(contentsOf: repeatElement(Text.null, count: featureCount))
-        return base
-    }
-
-    /// Drops the feature slots opened by `beginFeatures()` (and text copied since) for a row that is not kept.
-    mutating func abandonFeatures(from base: Int, extraCount: Int) {
-        slots.removeSubrange(base...)
-        numbers.removeSubrange(base...)
-        texts.removeSubrange(base...)
-        extra.removeSubrange(extraCount...)
+    mutating func appendFeatures(slots rowSlots: UnsafeBufferPointer<UInt8>, numbers rowNumbers: UnsafeBufferPointer<Double>,
+                                 texts rowTexts: UnsafeBufferPointer<Text>) {
+        slots.append(contentsOf: rowSlots)
+        numbers.append(contentsOf: rowNumbers)
+        texts.append(contentsOf: rowTexts)
     }
 
     /// Counts the row whose columns were just appended.

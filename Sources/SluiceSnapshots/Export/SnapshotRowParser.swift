@@ -50,6 +50,10 @@ final class SnapshotRowParser {
     private let kinds: UnsafeMutablePointer<UInt8>
     private let provisional: UnsafeMutablePointer<Bool>
     private let hasExample: UnsafeMutablePointer<Bool>
+    /// The current row's feature values, by feature index, until the row is complete.
+    private let rowSlots: UnsafeMutablePointer<UInt8>
+    private let rowNumbers: UnsafeMutablePointer<Double>
+    private let rowTexts: UnsafeMutablePointer<SnapshotBatch.Text>
     /// The feature index found at each member position of the previous row (-1: none).
     private let previousOrder: UnsafeMutablePointer<Int>
     private let previousCapacity: Int
@@ -66,6 +70,12 @@ final class SnapshotRowParser {
         provisional = .allocate(capacity: max(count, 1))
         hasExample = .allocate(capacity: max(count, 1))
         hasExample.initialize(repeating: false, count: max(count, 1))
+        rowSlots = .allocate(capacity: max(count, 1))
+        rowSlots.initialize(repeating: SnapshotBatch.Slot.empty, count: max(count, 1))
+        rowNumbers = .allocate(capacity: max(count, 1))
+        rowNumbers.initialize(repeating: 0, count: max(count, 1))
+        rowTexts = .allocate(capacity: max(count, 1))
+        rowTexts.initialize(repeating: .null, count: max(count, 1))
         for index in 0..<count {
             switch plan.types[index] {
             case .double: (kinds + index).initialize(to: Kind.double)
@@ -83,6 +93,9 @@ final class SnapshotRowParser {
         kinds.deallocate()
         provisional.deallocate()
         hasExample.deallocate()
+        rowSlots.deallocate()
+        rowNumbers.deallocate()
+        rowTexts.deallocate()
         previousOrder.deallocate()
     }
 
@@ -115,12 +128,16 @@ final class SnapshotRowParser {
         }
         // Features first: a row that does not fit the plan must leave nothing behind.
         let extraBefore = batch.extra.count
-        let base = batch.beginFeatures()
         let jsonBase = batch.text(features, chunkBase: chunkBase).start
-        guard try parseFeatures(features, predictionID: predictionID, into: &batch, base: base, jsonBase: jsonBase) else {
-            batch.abandonFeatures(from: base, extraCount: extraBefore)
+        let fits = try parseFeatures(features, predictionID: predictionID, into: &batch, jsonBase: jsonBase)
+        defer { rowSlots.update(repeating: SnapshotBatch.Slot.empty, count: featureCount) }
+        guard fits else {
+            batch.extra.removeSubrange(extraBefore...)
             return .planMiss
         }
+        batch.appendFeatures(slots: UnsafeBufferPointer(start: rowSlots, count: featureCount),
+                             numbers: UnsafeBufferPointer(start: rowNumbers, count: featureCount),
+                             texts: UnsafeBufferPointer(start: rowTexts, count: featureCount))
 
         let eventMillis = try Self.millis(row.field(Field.eventTime), "event_time", predictionID)
         let labelMillis = try Self.millis(row.field(Field.labelTime), "label_time", predictionID)
@@ -165,7 +182,7 @@ final class SnapshotRowParser {
 
     /// Fills the row's feature slots from the features JSON; false when the row does not fit the plan.
     private func parseFeatures(_ json: UnsafeRawBufferPointer, predictionID: UnsafeRawBufferPointer,
-                               into batch: inout SnapshotBatch, base: Int, jsonBase: Int) throws -> Bool {
+                               into batch: inout SnapshotBatch, jsonBase: Int) throws -> Bool {
         var scanner: JSONObjectScanner
         do {
             scanner = try JSONObjectScanner(json)
@@ -205,7 +222,7 @@ final class SnapshotRowParser {
             if position < previousCapacity { previousOrder[position] = index }
             position += 1
             guard try store(member, index: index, json: json, jsonBase: jsonBase, predictionID: predictionID,
-                            into: &batch, slot: base + index) else { return false }
+                            into: &batch) else { return false }
         }
         return true
     }
@@ -213,11 +230,11 @@ final class SnapshotRowParser {
     /// Puts one member's value in its slot; false when its kind does not fit a provisional column.
     @inline(__always)
     private func store(_ member: JSONObjectScanner.Member, index: Int, json: UnsafeRawBufferPointer, jsonBase: Int,
-                       predictionID: UnsafeRawBufferPointer, into batch: inout SnapshotBatch, slot: Int) throws -> Bool {
+                       predictionID: UnsafeRawBufferPointer, into batch: inout SnapshotBatch) throws -> Bool {
         let kind = kinds[index]
         switch member.kind {
         case .null:
-            batch.slots[slot] = SnapshotBatch.Slot.empty  // a later duplicate member wins, as in jsonb
+            rowSlots[index] = SnapshotBatch.Slot.empty  // a later duplicate member wins, as in jsonb
             return true
         case .number:
             guard kind == Kind.double else { return try mismatch(member.kind, index: index, predictionID) }
@@ -225,12 +242,12 @@ final class SnapshotRowParser {
                 let text = String(decoding: json[member.valueStart..<member.valueEnd], as: UTF8.self)
                 throw invalid("feature '\(plan.names[index])' has the malformed number '\(text)'", predictionID)
             }
-            batch.numbers[slot] = value
+            rowNumbers[index] = value
             if member.numberHasFraction && value.isFinite {
-                batch.texts[slot] = SnapshotBatch.Text(start: jsonBase + member.valueStart, end: jsonBase + member.valueEnd)
-                batch.slots[slot] = SnapshotBatch.Slot.numberText
+                rowTexts[index] = SnapshotBatch.Text(start: jsonBase + member.valueStart, end: jsonBase + member.valueEnd)
+                rowSlots[index] = SnapshotBatch.Slot.numberText
             } else {
-                batch.slots[slot] = SnapshotBatch.Slot.number
+                rowSlots[index] = SnapshotBatch.Slot.number
             }
         case .string:
             guard kind == Kind.string else { return try mismatch(member.kind, index: index, predictionID) }
@@ -241,14 +258,14 @@ final class SnapshotRowParser {
                 } catch {
                     throw invalid("feature '\(plan.names[index])' has a malformed string: \(error.reason)", predictionID)
                 }
-                batch.texts[slot] = SnapshotBatch.Text(start: start, end: batch.chunk.count + batch.extra.count)
+                rowTexts[index] = SnapshotBatch.Text(start: start, end: batch.chunk.count + batch.extra.count)
             } else {
-                batch.texts[slot] = SnapshotBatch.Text(start: jsonBase + member.valueStart, end: jsonBase + member.valueEnd)
+                rowTexts[index] = SnapshotBatch.Text(start: jsonBase + member.valueStart, end: jsonBase + member.valueEnd)
             }
-            batch.slots[slot] = SnapshotBatch.Slot.string
+            rowSlots[index] = SnapshotBatch.Slot.string
         case .boolean:
             guard kind == Kind.bool else { return try mismatch(member.kind, index: index, predictionID) }
-            batch.slots[slot] = json[member.valueStart] == UInt8(ascii: "t") ? SnapshotBatch.Slot.isTrue : SnapshotBatch.Slot.isFalse
+            rowSlots[index] = json[member.valueStart] == UInt8(ascii: "t") ? SnapshotBatch.Slot.isTrue : SnapshotBatch.Slot.isFalse
         case .object, .array:
             throw invalid("feature '\(plan.names[index])' has \(member.kind.jsonName) value; expected a number, string, boolean or null", predictionID)
         }
