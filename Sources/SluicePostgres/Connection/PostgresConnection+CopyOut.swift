@@ -6,10 +6,10 @@ extension PostgresConnection {
     /// Runs `COPY … TO STDOUT` and lets `body` read what the server sends, a chunk at a time, with
     /// ``PostgresCopyOutReader/next()``.
     ///
-    /// Memory stays bounded by about two chunks however many rows the statement produces: the server streams
-    /// into the socket while `body` works, and libpq's blocking reads run on the connection's own thread — the
-    /// next chunk is read there while `body` handles the current one. `body` runs in the caller's context (it
-    /// need not be `Sendable`); pair it with ``PostgresBinaryCopyDecoder`` for `(FORMAT binary)`.
+    /// Memory stays bounded by `readAhead + 1` chunks however many rows the statement produces: the server
+    /// streams into the socket while `body` works, and libpq's blocking reads run on the connection's own
+    /// thread — the next chunks are read there while `body` handles the current one. `body` runs in the caller's
+    /// context (it need not be `Sendable`); pair it with ``PostgresBinaryCopyDecoder`` for `(FORMAT binary)`.
     ///
     /// COPY takes no parameters: build the statement from trusted text only.
     ///
@@ -20,18 +20,20 @@ extension PostgresConnection {
     ///   - sql: a `COPY table|(query) TO STDOUT …` statement.
     ///   - chunkSize: a chunk holds whole server messages (one row each) adding up to at least this many
     ///     bytes, except the last.
+    ///   - readAhead: chunks read ahead of the one `body` has.
     /// - Returns: what `body` returns.
     /// - Throws: `PostgresError` (`.server` with the SQLSTATE when the statement fails, also mid-stream;
     ///   `.protocolViolation` when `sql` is not a COPY TO STDOUT; `.connectionLost`), or `body`'s error.
     package func copyOut<T>(
         _ sql: String,
         chunkSize: Int = PostgresCopyOutReader.defaultChunkSize,
+        readAhead: Int = 2,
         _ body: (inout PostgresCopyOutReader) async throws -> T
     ) async throws -> T {
         try await cancellable {
             try await onQueue { [self] in try startCopyOutOnQueue(sql) }
         }
-        var reader = PostgresCopyOutReader(connection: self, sql: sql, chunkSize: chunkSize)
+        var reader = PostgresCopyOutReader(connection: self, sql: sql, chunkSize: chunkSize, readAhead: readAhead)
         let value: T
         do {
             value = try await body(&reader)
@@ -99,15 +101,17 @@ extension PostgresConnection {
 
     /// Cancels a COPY TO STDOUT that is still sending and discards the rest, leaving the session idle.
     private func abandonCopyOut(_ reader: PostgresCopyOutReader) async {
-        // A read still running on the queue finishes first (the queue is serial). If it reached the end of the
-        // COPY, or the COPY failed, the session is idle already and there is nothing to cancel.
-        if let pending = reader.pending {
+        // Reads still queued finish first (the queue is serial). If one reached the end of the COPY, or the COPY
+        // failed, the session is idle already and there is nothing to cancel.
+        var over = false
+        for pending in reader.pending {
             do {
-                if try await pending.value.rowCount != nil { return }
+                if try await pending.value().rowCount != nil { over = true }
             } catch {
-                return
+                over = true
             }
         }
+        if over { return }
         _ = try? await onQueue { [self] in
             guard let handle = state.withLock({ $0.handle }) else { return }
             let conn = handle.pointer

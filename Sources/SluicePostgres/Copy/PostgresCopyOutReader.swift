@@ -1,8 +1,12 @@
+import Dispatch
+import Synchronization
+
 /// Reads the data of a `COPY … TO STDOUT` a chunk at a time; only exists inside a
-/// ``PostgresConnection/copyOut(_:chunkSize:_:)`` closure.
+/// ``PostgresConnection/copyOut(_:chunkSize:readAhead:_:)`` closure.
 ///
-/// While the caller handles one chunk, the next one is already being read on the connection's thread (one
-/// chunk ahead, no more), so libpq's copying overlaps the caller's work.
+/// While the caller handles one chunk, the next ones (up to `readAhead`) are already being read on the
+/// connection's thread, so libpq's copying and the server's sending overlap the caller's work, and a caller that
+/// is briefly busy does not stall the server.
 package struct PostgresCopyOutReader {
     /// 1 MiB: large enough that hopping to the connection's thread per chunk costs nothing measurable,
     /// small enough to stream.
@@ -11,8 +15,11 @@ package struct PostgresCopyOutReader {
     let connection: PostgresConnection
     let sql: String
     let chunkSize: Int
-    /// The read of the next chunk, started when the previous one was handed out.
-    private(set) var pending: Task<PostgresCopyOutChunk, any Error>?
+    let readAhead: Int
+    /// Reads queued on the connection's thread, oldest first.
+    private(set) var pending: [PendingCopyOutChunk] = []
+    /// Shared with the queued reads: set by the read that reached the end (or failed), so later ones do nothing.
+    private let ended = PostgresCopyOutEnd()
     /// True once the server ended the COPY (the last chunk was returned) or the COPY failed.
     package private(set) var isFinished = false
     /// Rows the server reported copying (its command tag), known once finished.
@@ -20,10 +27,11 @@ package struct PostgresCopyOutReader {
     /// Bytes of COPY data read so far.
     package private(set) var bytesRead = 0
 
-    init(connection: PostgresConnection, sql: String, chunkSize: Int) {
+    init(connection: PostgresConnection, sql: String, chunkSize: Int, readAhead: Int) {
         self.connection = connection
         self.sql = sql
         self.chunkSize = max(chunkSize, 1024)
+        self.readAhead = max(readAhead, 1)
     }
 
     /// The next chunk: whole server messages (in `(FORMAT binary)`, the first holds the header and each
@@ -32,11 +40,11 @@ package struct PostgresCopyOutReader {
     ///   connection breaks (`.connectionLost`); task cancellation cancels the statement (`.cancelled`).
     package mutating func next() async throws -> [UInt8]? {
         guard !isFinished else { return nil }
-        let read = pending ?? startRead()
-        pending = nil
+        while pending.count < readAhead { pending.append(startRead()) }
+        let read = pending.removeFirst()
         let chunk: PostgresCopyOutChunk
         do {
-            chunk = try await connection.cancellable { try await read.value }
+            chunk = try await connection.cancellable { try await read.value() }
         } catch {
             isFinished = true  // the COPY ended with the error; nothing is left to drain
             throw error
@@ -47,18 +55,28 @@ package struct PostgresCopyOutReader {
             rowCount = rows
             if chunk.bytes.isEmpty { return nil }
         } else {
-            pending = startRead()
+            pending.append(startRead())
         }
         return chunk.bytes
     }
 
-    private func startRead() -> Task<PostgresCopyOutChunk, any Error> {
+    /// Queues a read on the connection's thread; reads run in the order they were queued.
+    private func startRead() -> PendingCopyOutChunk {
+        let read = PendingCopyOutChunk()
         let connection = self.connection
         let sql = self.sql
         let chunkSize = self.chunkSize
-        return Task {
-            try await connection.onQueue { try connection.readCopyOutChunkOnQueue(sql, chunkSize: chunkSize) }
+        let ended = self.ended
+        connection.queue.async {
+            guard !ended.isSet else {
+                read.fulfil(.success(PostgresCopyOutChunk(bytes: [], messages: 0, rowCount: 0)))
+                return
+            }
+            let result = Result { try connection.readCopyOutChunkOnQueue(sql, chunkSize: chunkSize) }
+            if case .success(let chunk) = result, chunk.rowCount == nil {} else { ended.set() }
+            read.fulfil(result)
         }
+        return read
     }
 }
 
@@ -68,4 +86,44 @@ struct PostgresCopyOutChunk: Sendable {
     var messages: Int
     /// Set when the COPY ended with this chunk: the rows the server reported.
     var rowCount: Int?
+}
+
+/// A flag the queued reads of one COPY share: the COPY is over.
+final class PostgresCopyOutEnd: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}
+
+/// The outcome of a read queued on the connection's thread, awaited by the reader.
+final class PendingCopyOutChunk: Sendable {
+    private struct State {
+        var result: Result<PostgresCopyOutChunk, any Error>?
+        var waiter: CheckedContinuation<PostgresCopyOutChunk, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    func fulfil(_ result: Result<PostgresCopyOutChunk, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<PostgresCopyOutChunk, any Error>? in
+            guard let waiter = state.waiter else {
+                state.result = result
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> PostgresCopyOutChunk {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<PostgresCopyOutChunk, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 }

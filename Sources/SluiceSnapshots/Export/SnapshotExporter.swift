@@ -149,8 +149,8 @@ package struct SnapshotExporter: Sendable {
     }
 
     /// One COPY of the selection through the pipeline: this task parses each chunk into a batch while the Parquet
-    /// and CSV sinks write the previous batch on their own threads (one batch in flight, so memory holds at most
-    /// three batches besides the writers' row groups).
+    /// and CSV sinks write earlier batches on their own threads (at most two queued per sink, so memory holds a
+    /// few batches and COPY chunks besides the writers' row groups).
     private func writePass(plan: FeaturePlan, split: HoldoutSplit?, query: SnapshotQuery, connection: PostgresConnection,
                            request: SnapshotRequest, snapshotID: String, staging: String) async throws -> PassOutcome {
         let layout = try SnapshotLayout(plan: plan, split: split != nil)
@@ -173,8 +173,8 @@ package struct SnapshotExporter: Sendable {
             parquetWriter.discard()
             throw SnapshotError(.io, "cannot create \(csvPath): \(error.message)")
         }
-        let parquet = SnapshotFileSink(writer: parquetWriter, path: parquetPath, layout: layout)
-        let csv = SnapshotFileSink(writer: csvWriter, path: csvPath, layout: layout)
+        let parquet = SnapshotFileSink(.parquet(parquetWriter), path: parquetPath, layout: layout)
+        let csv = SnapshotFileSink(.csv(csvWriter), path: csvPath, layout: layout)
         let parser = SnapshotRowParser(plan: plan, split: split)
         let started = ContinuousClock.now
         var surveying = false
@@ -182,37 +182,27 @@ package struct SnapshotExporter: Sendable {
         do {
             try await connection.copyOut(query.copy) { reader in
                 var decoder = PostgresBinaryCopyDecoder()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    var inFlight = 0
-                    var expectedRows = 2_048
-                    while let chunk = try await reader.next() {
-                        var batch = SnapshotBatch(chunk: chunk, featureCount: parser.featureCount, expectedRows: expectedRows)
-                        try chunk.withUnsafeBytes { bytes in
-                            guard let chunkBase = bytes.baseAddress else { return }
-                            try decoder.decode(bytes: bytes) { row in
-                                if surveying {
-                                    try survey.record(row, featuresField: SnapshotRowParser.Field.features)
-                                } else if try parser.parse(row, into: &batch, chunkBase: chunkBase) == .planMiss {
-                                    surveying = true
-                                    try survey.record(row, featuresField: SnapshotRowParser.Field.features)
-                                }
+                var expectedRows = 2_048
+                while let chunk = try await reader.next() {
+                    var batch = SnapshotBatch(chunk: chunk, featureCount: parser.featureCount, expectedRows: expectedRows)
+                    try chunk.withUnsafeBytes { bytes in
+                        guard let chunkBase = bytes.baseAddress else { return }
+                        try decoder.decode(bytes: bytes) { row in
+                            if surveying {
+                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                            } else if try parser.parse(row, into: &batch, chunkBase: chunkBase) == .planMiss {
+                                surveying = true
+                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
                             }
                         }
-                        // The previous batch must be written before the next one goes (the files keep row order).
-                        while inFlight > 0 {
-                            try await group.next()
-                            inFlight -= 1
-                        }
-                        guard !surveying, batch.count > 0 else { continue }
-                        expectedRows = max(expectedRows, batch.count)
-                        let ready = batch
-                        group.addTask { try await parquet.write(ready) }
-                        group.addTask { try await csv.write(ready) }
-                        inFlight = 2
                     }
-                    try decoder.finish()
-                    try await group.waitForAll()
+                    guard !surveying, batch.count > 0 else { continue }
+                    expectedRows = max(expectedRows, batch.count)
+                    // Each sink writes on its own thread; these wait only when a sink is two batches behind.
+                    try await parquet.submit(batch)
+                    try await csv.submit(batch)
                 }
+                try decoder.finish()
             }
         } catch {
             await parquet.discard()
@@ -233,8 +223,8 @@ package struct SnapshotExporter: Sendable {
         }
         // Both files are synced, renamed and hashed at the same time, each on its sink's thread.
         let streamed = ContinuousClock.now
-        async let parquetSummary = parquet.close()
-        async let csvSummary = csv.close()
+        async let parquetSummary = parquet.finish()
+        async let csvSummary = csv.finish()
         let (parquetFile, csvFile) = try await (parquetSummary, csvSummary)
         return .written(Pass(plan: plan, layout: layout, stats: parser.stats, rowGroups: parquetFile.rowGroups,
                              files: [SnapshotManifest.File(name: Snapshot.FileName.parquet, bytes: parquetFile.bytes, sha256: parquetFile.sha256),

@@ -1,12 +1,18 @@
+import Dispatch
 import SluiceExport
+import Synchronization
 
-/// Writes batches to one snapshot file (Parquet or CSV) on a thread of its own, so the two files of a snapshot are
-/// written at the same time while the next batch is parsed.
+/// Writes batches to one snapshot file (Parquet or CSV) on a serial queue of its own, so the two files of a
+/// snapshot are written at the same time while the next batches are parsed.
 ///
-/// An actor whose executor is a dispatch queue it owns: the writer's CPU work and its blocking file I/O (write,
-/// fsync) stay off Swift's cooperative pool. Batches must be written in order, one at a time (the exporter waits
-/// for a batch before handing over the next).
-actor SnapshotFileSink<Writer: SnapshotTableWriter> {
+/// Batches are written in the order they are submitted; `submit` waits while `depth` batches are still queued,
+/// which bounds memory and slows the parser down to the writer's pace. The writer's CPU work and blocking file I/O
+/// (write, fsync) stay off Swift's cooperative pool. The first failure is kept: later batches are skipped and
+/// `submit` / `finish` throw it.
+///
+/// `@unchecked Sendable`: the writer (not thread-safe) is only touched by blocks running on `queue`, one at a time
+/// and in submission order; the state shared with callers is behind a `Mutex`.
+final class SnapshotFileSink: @unchecked Sendable {
     /// The finished file: its size, SHA-256 and (for Parquet) row groups.
     struct Summary: Sendable {
         var bytes: Int64
@@ -14,33 +20,119 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
         var rowGroups: Int
     }
 
-    private let executor: SerialQueueExecutor
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
-    private let writer: Writer
+    private struct State {
+        var queued = 0
+        var failure: SnapshotError?
+        /// The submitter waiting for room (there is one submitter).
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    /// The file a sink writes.
+    enum Target {
+        case parquet(ParquetWriter)
+        case csv(CSVWriter)
+    }
+
+    private let queue: DispatchQueue
+    private let target: Target
+    private let state = Mutex(State())
+    private let depth: Int
     /// The final path of the file.
     let path: String
     private let hasSplit: Bool
     private let firstFeature: Int
     private let featureTypes: [ParquetColumnType]
 
-    init(writer: sending Writer, path: String, layout: SnapshotLayout) {
-        self.executor = SerialQueueExecutor(label: "sluice.snapshots.sink")
-        self.writer = writer
+    init(_ target: Target, path: String, layout: SnapshotLayout, depth: Int = 2) {
+        self.queue = DispatchQueue(label: "sluice.snapshots.sink")
+        self.target = target
         self.path = path
+        self.depth = max(depth, 1)
         self.hasSplit = layout.hasSplit
         self.firstFeature = layout.firstFeature
         self.featureTypes = layout.schema.columns[layout.firstFeature...].map(\.type)
     }
 
-    /// Appends the batch's rows.
-    /// - Throws: ``SnapshotError`` `.io`.
-    func write(_ batch: SnapshotBatch) throws {
+    /// Queues the batch's rows for writing; first waits while `depth` batches are queued.
+    /// - Throws: the ``SnapshotError`` `.io` of an earlier batch that failed.
+    func submit(_ batch: SnapshotBatch) async throws {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let room = state.withLock { state -> Bool in
+                if state.queued < depth || state.failure != nil { return true }
+                state.waiter = continuation
+                return false
+            }
+            if room { continuation.resume() }
+        }
+        try state.withLock { state in
+            if let failure = state.failure { throw failure }
+            state.queued += 1
+        }
+        queue.async { [self] in
+            var failure: SnapshotError?
+            if state.withLock({ $0.failure }) == nil {
+                do {
+                    try write(batch)
+                } catch {
+                    failure = error as? SnapshotError ?? SnapshotError(.io, "writing \(path) failed: \(error)")
+                }
+            }
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.queued -= 1
+                if state.failure == nil { state.failure = failure }
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// After the queued batches: closes the file (fsync, rename from its temporary name) and hashes it.
+    /// - Throws: ``SnapshotError`` `.io`, also for a batch that failed earlier.
+    func finish() async throws -> Summary {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [self] in
+                continuation.resume(with: Result {
+                    if let failure = state.withLock({ $0.failure }) { throw failure }
+                    var rowGroups = 0
+                    do {
+                        switch target {
+                        case .parquet(let writer):
+                            try writer.close()
+                            rowGroups = writer.rowGroupsWritten
+                        case .csv(let writer):
+                            try writer.close()
+                        }
+                    } catch {
+                        throw SnapshotError(.io, "closing \(path) failed: \(error)")
+                    }
+                    let digest = try FileDigest.sha256(path: path)
+                    return Summary(bytes: digest.bytes, sha256: digest.hex, rowGroups: rowGroups)
+                })
+            }
+        }
+    }
+
+    /// After the queued batches: abandons the file.
+    func discard() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { [self] in
+                switch target {
+                case .parquet(let writer): writer.discard()
+                case .csv(let writer): writer.discard()
+                }
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Appends the batch's rows (on the queue).
+    private func write(_ batch: SnapshotBatch) throws {
         let result = batch.withText { text -> Result<Void, ExportError> in
             do throws(ExportError) {
-                if let parquet = writer as? ParquetWriter {
-                    try writeColumns(batch, text, to: parquet)
-                } else {
-                    try writeRows(batch, text)
+                switch target {
+                case .parquet(let writer): try writeColumns(batch, text, to: writer)
+                case .csv(let writer): try writeRows(batch, text, to: writer)
                 }
                 return .success(())
             } catch {
@@ -52,23 +144,6 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
         } catch {
             throw SnapshotError(.io, "writing \(path) failed: \(error)")
         }
-    }
-
-    /// Closes the file (fsync, rename from its temporary name) and hashes it.
-    /// - Throws: ``SnapshotError`` `.io`.
-    func close() throws -> Summary {
-        do {
-            try writer.close()
-        } catch {
-            throw SnapshotError(.io, "closing \(path) failed: \(error)")
-        }
-        let digest = try FileDigest.sha256(path: path)
-        return Summary(bytes: digest.bytes, sha256: digest.hex, rowGroups: (writer as? ParquetWriter)?.rowGroupsWritten ?? 0)
-    }
-
-    /// Abandons the file.
-    func discard() {
-        writer.discard()
     }
 
     private static var trainBytes: StaticString { "train" }
@@ -131,15 +206,13 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
         }
     }
 
-    /// CSV (and any writer): a row at a time, as the CSV is one stream anyway.
-    private func writeRows(_ batch: SnapshotBatch, _ resolve: SnapshotBatch.TextResolver) throws(ExportError) {
+    /// CSV: a row at a time, as the CSV is one stream anyway.
+    private func writeRows(_ batch: SnapshotBatch, _ resolve: SnapshotBatch.TextResolver, to writer: CSVWriter) throws(ExportError) {
         typealias F = SnapshotLayout.Fixed
         typealias Slot = SnapshotBatch.Slot
         @inline(__always) func text(_ range: SnapshotBatch.Text) -> UnsafeRawBufferPointer { resolve.bytes(range) }
-        let writer = self.writer
-        // The CSV takes a number's JSON text as it is when it has a fraction or an exponent (the text the worker
-        // stored, which reads back as the same double); Parquet takes the values.
-        let csv = writer as? CSVWriter
+        // A number's JSON text goes in as it is when it has a fraction or an exponent (the text the worker stored,
+        // which reads back as the same double).
         let featureCount = batch.featureCount
         let first = firstFeature
         let train = UnsafeRawBufferPointer(start: Self.trainBytes.utf8Start, count: Self.trainBytes.utf8CodeUnitCount)
@@ -164,11 +237,7 @@ actor SnapshotFileSink<Writer: SnapshotTableWriter> {
                 let slot = base + feature
                 switch batch.slots[slot] {
                 case Slot.numberText:
-                    if let csv {
-                        try csv.appendDouble(column: column, text: text(batch.texts[slot]))
-                    } else {
-                        try writer.appendDouble(column: column, batch.numbers[slot])
-                    }
+                    try writer.appendDouble(column: column, text: text(batch.texts[slot]))
                 case Slot.number:
                     try writer.appendDouble(column: column, batch.numbers[slot])
                 case Slot.string:
