@@ -191,16 +191,19 @@ final class SnapshotRowParser {
         }
         var position = 0
         while true {
+            // The previous row's feature at this position is the likely name: the scanner checks it in passing.
+            let predicted = position < previousCapacity ? previousOrder[position] : -1
             let next: JSONObjectScanner.Member?
             do {
-                next = try scanner.next()
+                next = try scanner.next(expecting: predicted >= 0 ? keys.plainName(predicted) : nil)
             } catch {
                 throw invalid("features are not a flat JSON object: \(error.reason)", predictionID)
             }
             guard let member = next else { break }
-            // Find the feature: the previous row's feature at this position, else the index.
             let index: Int
-            if member.keyEscaped {
+            if member.keyIsExpected {
+                index = predicted
+            } else if member.keyEscaped {
                 keyScratch.removeAll(keepingCapacity: true)
                 do {
                     try JSONStringDecoder.decode(UnsafeRawBufferPointer(rebasing: json[member.keyStart..<member.keyEnd]), into: &keyScratch)
@@ -211,13 +214,8 @@ final class SnapshotRowParser {
                 index = found
             } else {
                 let key = UnsafeRawBufferPointer(rebasing: json[member.keyStart..<member.keyEnd])
-                let predicted = position < previousCapacity ? previousOrder[position] : -1
-                if predicted >= 0, keys.matches(predicted, key) {
-                    index = predicted
-                } else {
-                    guard let found = keys.column(of: key) else { return false }
-                    index = found
-                }
+                guard let found = keys.column(of: key) else { return false }
+                index = found
             }
             if position < previousCapacity { previousOrder[position] = index }
             position += 1

@@ -12,6 +12,8 @@ final class FeatureKeyIndex {
     /// Column + 1 per slot; 0 is empty.
     private let slots: UnsafeMutablePointer<Int32>
     private let mask: Int
+    /// Per column: the name has no quote or backslash, so its JSON spelling is its bytes.
+    private let plain: UnsafeMutablePointer<Bool>
     /// The number of names.
     let count: Int
 
@@ -35,6 +37,10 @@ final class FeatureKeyIndex {
         slots.initialize(repeating: 0, count: size)
         mask = size - 1
         count = names.count
+        plain = .allocate(capacity: max(names.count, 1))
+        for (index, name) in names.enumerated() {
+            (plain + index).initialize(to: !name.utf8.contains(UInt8(ascii: "\"")) && !name.utf8.contains(UInt8(ascii: "\\")))
+        }
         for column in names.indices {
             let name = UnsafeRawBufferPointer(start: storage + offsets[column], count: offsets[column + 1] - offsets[column])
             var slot = Int(truncatingIfNeeded: HoldoutSplit.fnv1a64(name)) & mask
@@ -47,6 +53,14 @@ final class FeatureKeyIndex {
         storage.deallocate()
         offsets.deallocate()
         slots.deallocate()
+        plain.deallocate()
+    }
+
+    /// The bytes of `column`'s name when it can be matched against raw JSON (no quote, no backslash), else nil.
+    @inline(__always)
+    func plainName(_ column: Int) -> UnsafeRawBufferPointer? {
+        guard plain[column] else { return nil }
+        return UnsafeRawBufferPointer(start: storage + offsets[column], count: offsets[column + 1] - offsets[column])
     }
 
     /// True when `key` is the name of `column`.

@@ -10,6 +10,8 @@ struct JSONObjectScanner {
         var keyEnd: Int
         /// The key holds a backslash escape (decode it with ``JSONStringDecoder`` before comparing).
         var keyEscaped: Bool
+        /// The key is the one passed to `next(expecting:)`.
+        var keyIsExpected: Bool
         var kind: FeatureValueKind
         var valueStart: Int
         var valueEnd: Int
@@ -50,9 +52,11 @@ struct JSONObjectScanner {
     }
 
     /// The next member, or nil after the closing brace.
+    /// - Parameter expected: the name the member probably has (without escapes, quotes or backslashes): when the
+    ///   member's name is exactly these bytes, it is taken without scanning, and `keyIsExpected` is set.
     /// - Throws: ``Failure`` naming the byte offset of malformed JSON.
     @inline(__always)
-    mutating func next() throws(Failure) -> Member? {
+    mutating func next(expecting expected: UnsafeRawBufferPointer? = nil) throws(Failure) -> Member? {
         guard !finished else { return nil }
         skipWhitespace()
         guard position < bytes.count else { throw Failure(reason: "the object is not closed") }
@@ -70,13 +74,25 @@ struct JSONObjectScanner {
         }
         first = false
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw unexpected("a quoted member name") }
-        let (keyStart, keyEnd, keyEscaped) = try scanString()
+        let keyStart: Int
+        let keyEnd: Int
+        let keyEscaped: Bool
+        var keyIsExpected = false
+        if let expected, startsWithName(expected, at: position + 1) {
+            keyStart = position + 1
+            keyEnd = keyStart + expected.count
+            keyEscaped = false
+            keyIsExpected = true
+            position = keyEnd + 1
+        } else {
+            (keyStart, keyEnd, keyEscaped) = try scanString()
+        }
         skipWhitespace()
         guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw unexpected("':'") }
         position += 1
         skipWhitespace()
         guard position < bytes.count else { throw Failure(reason: "the object ends after a member name") }
-        var member = Member(keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped, kind: .null,
+        var member = Member(keyStart: keyStart, keyEnd: keyEnd, keyEscaped: keyEscaped, keyIsExpected: keyIsExpected, kind: .null,
                             valueStart: position, valueEnd: position, valueEscaped: false, numberHasFraction: false, number: nil)
         switch bytes[position] {
         case UInt8(ascii: "\""):
@@ -111,6 +127,24 @@ struct JSONObjectScanner {
             throw unexpected("a value")
         }
         return member
+    }
+
+    /// True when the bytes at `start` are `name` followed by the closing quote.
+    @inline(__always)
+    private func startsWithName(_ name: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        let length = name.count
+        guard start + length < bytes.count, bytes[start + length] == UInt8(ascii: "\"") else { return false }
+        var index = 0
+        while index + 8 <= length {
+            guard bytes.loadUnaligned(fromByteOffset: start + index, as: UInt64.self)
+                == name.loadUnaligned(fromByteOffset: index, as: UInt64.self) else { return false }
+            index += 8
+        }
+        while index < length {
+            guard bytes[start + index] == name[index] else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Scans a quoted string starting at the opening quote; returns the range inside the quotes.
