@@ -59,7 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CSluiceFileIO"
+        ),
+        .target(
             name: "SluiceExport",
+            dependencies: ["CSluiceFileIO"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -98,6 +102,7 @@ let package = Package(
                 "SluiceInference",
                 "SluiceMonitoring",
                 "SluiceEvaluation",
+                "SluiceSnapshots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -225,6 +230,43 @@ let package = Package(
         .testTarget(
             name: "SluiceWorkerTests",
             dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry", "SluiceMonitoring"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceSnapshots",
+            dependencies: [
+                "SluiceExport",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                "SluiceFeatures",
+                "SluiceKafka",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceSnapshotsTests",
+            dependencies: [
+                "SluiceSnapshots",
+                "SluiceExport",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                "SluiceKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "snapshot-bench",
+            dependencies: [
+                "SluiceSnapshots",
+                "SluicePostgres",
+                "SluiceFeatureStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/snapshot-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

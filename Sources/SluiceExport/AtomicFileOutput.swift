@@ -1,3 +1,4 @@
+import CSluiceFileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,16 +10,27 @@ import Darwin
 /// A file written under `<path>.tmp` and moved to `path` only by `commit()`
 /// (after fsync), so a crash never leaves a partial file under the final
 /// name. Writes go straight to the descriptor; callers buffer.
-final class AtomicFileOutput {
-    let path: String
-    let temporaryPath: String
+///
+/// Every `writebackBytes` written, the kernel is asked to start writing them
+/// to disk (`sync_file_range`, asynchronous), so the disk works while the file
+/// is being produced and the closing fsync does not wait for the whole file:
+/// for a 400 MiB snapshot CSV that fsync took about a second otherwise.
+package final class AtomicFileOutput {
+    /// The final path.
+    package let path: String
+    /// `<path>.tmp`, where the bytes go until `commit()`.
+    package let temporaryPath: String
     private var descriptor: Int32
     /// Bytes written so far.
-    private(set) var offset: Int64 = 0
+    package private(set) var offset: Int64 = 0
+    /// Where the range not yet handed to writeback starts.
+    private var writebackStart: Int64 = 0
+    /// Start writeback once this many bytes are waiting. 8 MiB.
+    static let writebackBytes: Int64 = 8 << 20
 
     /// Creates (truncating) `<path>.tmp`.
     /// - Throws: `ExportError` `.io` when the file cannot be created.
-    init(path: String) throws(ExportError) {
+    package init(path: String) throws(ExportError) {
         self.path = path
         self.temporaryPath = path + ".tmp"
         let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -36,10 +48,11 @@ final class AtomicFileOutput {
         }
     }
 
-    var isOpen: Bool { descriptor >= 0 }
+    /// False once committed or discarded.
+    package var isOpen: Bool { descriptor >= 0 }
 
     /// Writes all of `bytes`.
-    func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ExportError) {
+    package func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ExportError) {
         guard descriptor >= 0 else {
             throw ExportError(code: .closed, message: "file is already closed", path: temporaryPath)
         }
@@ -55,10 +68,15 @@ final class AtomicFileOutput {
             remaining -= written
             offset += Int64(written)
         }
+        if offset - writebackStart >= Self.writebackBytes {
+            // Best effort: a failure only means the closing fsync does more of the work.
+            _ = sluice_start_writeback(descriptor, writebackStart, offset - writebackStart)
+            writebackStart = offset
+        }
     }
 
     /// Writes all of `array`.
-    func writeAll(_ array: [UInt8]) throws(ExportError) {
+    package func writeAll(_ array: [UInt8]) throws(ExportError) {
         let result = array.withUnsafeBytes { (bytes) -> Result<Void, ExportError> in
             do throws(ExportError) {
                 try writeAll(bytes)
@@ -71,7 +89,7 @@ final class AtomicFileOutput {
     }
 
     /// Flushes the file to disk, renames it to `path` and syncs the directory.
-    func commit() throws(ExportError) {
+    package func commit() throws(ExportError) {
         guard descriptor >= 0 else {
             throw ExportError(code: .closed, message: "file is already closed", path: temporaryPath)
         }
@@ -97,7 +115,7 @@ final class AtomicFileOutput {
     }
 
     /// Closes and deletes the temporary file; the final path is untouched.
-    func discard() {
+    package func discard() {
         guard descriptor >= 0 else { return }
         _ = close(descriptor)
         descriptor = -1

@@ -71,11 +71,20 @@ struct ByteBuffer: ~Copyable {
         count += size
     }
 
+    @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-        reserve(bytes.count)
-        (base + count).copyMemory(from: source, byteCount: bytes.count)
-        count += bytes.count
+        let length = bytes.count
+        reserve(length)
+        let destination = base + count
+        if length >= 8 && length <= 16 {
+            // Most values (ids, numbers as text) are this short: two overlapping word copies beat a memcpy call.
+            destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            (destination + length - 8).storeBytes(of: (source + length - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        } else {
+            destination.copyMemory(from: source, byteCount: length)
+        }
+        count += length
     }
 
     mutating func append(_ bytes: [UInt8]) {

@@ -185,6 +185,102 @@ package final class ParquetWriter: SnapshotTableWriter {
         }
     }
 
+    // MARK: appending a column at a time
+
+    /// Rows that still fit the current row group: the most a column-at-a-time batch may hold.
+    package var rowsLeftInRowGroup: Int { options.rowGroupRows - rowsInGroup }
+
+    /// Appends `count` values to a `double` column, one column at a time: give every column `count` values with
+    /// the `append…Column` calls, then call `endRows(_:)`. `value(i)` is the i-th value, nil for NULL.
+    ///
+    /// Filling a column at a time writes each column's page buffer as one sequential stream; with dozens of
+    /// columns, the row-at-a-time calls interleave as many streams and spend their time on cache misses.
+    /// - Throws: `ExportError` `.wrongType`, `.nullInRequiredColumn`, `.rowShape` (the column already has values
+    ///   for these rows, or `count` exceeds `rowsLeftInRowGroup`).
+    package func appendDoubleColumn(column: Int, count: Int, _ value: (Int) -> Double?) throws(ExportError) {
+        try checkColumn(column, .double, count, "appendDoubleColumn")
+        for index in 0..<count {
+            if let value = value(index) { builders[column].appendDouble(value) } else { try columnNull(column) }
+            try pageCheck(column)
+        }
+    }
+
+    /// Like `appendDoubleColumn(column:count:_:)` for an `int64` column.
+    package func appendInt64Column(column: Int, count: Int, _ value: (Int) -> Int64?) throws(ExportError) {
+        try checkColumn(column, .int64, count, "appendInt64Column")
+        for index in 0..<count {
+            if let value = value(index) { builders[column].appendInt64(value) } else { try columnNull(column) }
+            try pageCheck(column)
+        }
+    }
+
+    /// Like `appendDoubleColumn(column:count:_:)` for a `timestamp` column (values in the column's unit).
+    package func appendTimestampColumn(column: Int, count: Int, _ value: (Int) -> Int64?) throws(ExportError) {
+        try checkColumn(column, .timestamp, count, "appendTimestampColumn")
+        for index in 0..<count {
+            if let value = value(index) { builders[column].appendInt64(value) } else { try columnNull(column) }
+            try pageCheck(column)
+        }
+    }
+
+    /// Like `appendDoubleColumn(column:count:_:)` for a `bool` column.
+    package func appendBoolColumn(column: Int, count: Int, _ value: (Int) -> Bool?) throws(ExportError) {
+        try checkColumn(column, .bool, count, "appendBoolColumn")
+        for index in 0..<count {
+            if let value = value(index) { builders[column].appendBool(value) } else { try columnNull(column) }
+            try pageCheck(column)
+        }
+    }
+
+    /// Like `appendDoubleColumn(column:count:_:)` for a `string` column: `value(i)` is the UTF-8 bytes.
+    package func appendStringColumn(column: Int, count: Int, _ value: (Int) -> UnsafeRawBufferPointer?) throws(ExportError) {
+        try checkColumn(column, .string, count, "appendStringColumn")
+        for index in 0..<count {
+            if let value = value(index) { builders[column].appendBytes(value) } else { try columnNull(column) }
+            try pageCheck(column)
+        }
+    }
+
+    /// Completes `count` rows whose values were given a column at a time; writes the row group when it is full.
+    /// - Throws: `ExportError` `.rowShape` naming the first column without exactly `count` new values.
+    package func endRows(_ count: Int) throws(ExportError) {
+        guard state == .open else { throw closedError() }
+        let expected = rowsInGroup + count
+        for index in 0..<columnCount where builders[index].valuesInGroup != expected {
+            throw ExportError(
+                code: .rowShape,
+                message: "endRows(\(count)) called but the column has \(builders[index].valuesInGroup - rowsInGroup) new values",
+                column: builders[index].column.name, row: rowsWritten)
+        }
+        rowsInGroup = expected
+        rowsWritten += Int64(count)
+        if rowsInGroup >= options.rowGroupRows || bufferedBytes >= options.rowGroupBytes {
+            try writeRowGroup()
+        }
+    }
+
+    @inline(__always)
+    private func checkColumn(_ column: Int, _ kind: ParquetColumnBuilder.Kind, _ count: Int, _ call: StaticString) throws(ExportError) {
+        try check(column, kind, call)
+        guard count >= 0 && count <= rowsLeftInRowGroup else {
+            throw ExportError(
+                code: .rowShape,
+                message: "\(call) with \(count) values, expected 0…\(rowsLeftInRowGroup) (the rows left in the row group)",
+                column: schema.columns[column].name, row: rowsWritten)
+        }
+    }
+
+    @inline(__always)
+    private func columnNull(_ column: Int) throws(ExportError) {
+        guard builders[column].isOptional else {
+            throw ExportError(
+                code: .nullInRequiredColumn,
+                message: "column is required (not optional), got NULL; declare it optional to allow NULL",
+                column: builders[column].column.name, row: rowsWritten + Int64(builders[column].valuesInGroup - rowsInGroup))
+        }
+        builders[column].appendNull()
+    }
+
     /// Bytes held for the current row group over all columns.
     package var bufferedBytes: Int {
         (0..<columnCount).reduce(0) { $0 + builders[$1].bufferedBytes }
