@@ -85,6 +85,7 @@ let package = Package(
                 "SluiceFeatures",
                 "SluiceFeatureStore",
                 "SluiceConfiguration",
+                "SluiceSnapshots",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

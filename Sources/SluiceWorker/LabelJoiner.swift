@@ -50,6 +50,7 @@ package final class LabelJoiner: Sendable {
     private let logger: Logger
     private let counters = Mutex(Counters())
     private let monitor: Mutex<ConceptMonitor>
+    private let snapshots = Mutex<AlertSnapshots?>(nil)
 
     /// The labels consumer group of a worker group.
     package static func group(of workerGroup: String) -> String { workerGroup + ".labels" }
@@ -70,6 +71,11 @@ package final class LabelJoiner: Sendable {
     }
 
     package var counts: Counters { counters.withLock { $0 } }
+
+    /// Where firing concept-drift alerts ask for a labelled snapshot (`snapshots.on_alert`).
+    package func setAlertSnapshots(_ alertSnapshots: AlertSnapshots?) {
+        snapshots.withLock { $0 = alertSnapshots }
+    }
 
     /// Stops consuming; `run()` then settles what it can and returns.
     package func stop() async {
@@ -211,6 +217,11 @@ package final class LabelJoiner: Sendable {
             }
         }
         try await store.record(alerts: concept.alerts, performance: concept.performance)
+        if let alertSnapshots = snapshots.withLock({ $0 }) {
+            for alert in concept.alerts where alert.state == "firing" {
+                await alertSnapshots.alertFired(alertID: alert.alertID, modelName: alert.modelName, windowStartMillis: alert.windowStartMillis)
+            }
+        }
         let joined = outcome.joined.count
         counters.withLock { counters in
             counters.joined += joined

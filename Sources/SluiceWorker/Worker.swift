@@ -53,6 +53,8 @@ package final class Worker: Sendable {
     private let models = Mutex(ScoringModels())
     /// Stores a drift reference built from live events with its model version (the registry).
     private let referenceSink = Mutex<(@Sendable (String, Int, ReferenceProfile) async -> Void)?>(nil)
+    /// Where firing drift alerts ask for a labelled snapshot (`snapshots.on_alert`).
+    private let snapshots = Mutex<AlertSnapshots?>(nil)
 
     /// Creates the worker's Kafka clients; `connection` is the feature store's writer connection (migrated),
     /// `reader` a second connection for state restores: they run while the previous micro-batch's transaction
@@ -77,6 +79,11 @@ package final class Worker: Sendable {
     /// Where drift references built from live events go (the registry stores them with the model version).
     package func setReferenceSink(_ sink: @escaping @Sendable (_ model: String, _ version: Int, _ profile: ReferenceProfile) async -> Void) {
         referenceSink.withLock { $0 = sink }
+    }
+
+    /// Where firing drift alerts ask for a labelled snapshot (`snapshots.on_alert`).
+    package func setAlertSnapshots(_ alertSnapshots: AlertSnapshots?) {
+        snapshots.withLock { $0 = alertSnapshots }
     }
 
     /// The models that score the next micro-batch.
@@ -231,6 +238,14 @@ package final class Worker: Sendable {
             messages.append(KafkaProducerMessage(topic: topic, key: Array(alert.modelName.utf8), value: alert.message))
             logger.warning("drift alert", metadata: ["state": "\(alert.state)", "feature": "\(alert.feature ?? "-")", "test": "\(alert.result.test.rawValue)",
                                                    "statistic": "\(alert.result.statistic)", "severity": "\(alert.severity)"])
+        }
+        let firing = outcome.alerts.filter { $0.state == "firing" }
+        if !firing.isEmpty, let alertSnapshots = snapshots.withLock({ $0 }) {
+            Task {
+                for alert in firing {
+                    await alertSnapshots.alertFired(alertID: alert.alertID, modelName: alert.modelName, windowStartMillis: alert.windowStartMillis)
+                }
+            }
         }
         counters.withLock { counters in
             counters.driftEvaluations += outcome.reports.count

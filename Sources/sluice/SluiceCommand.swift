@@ -15,6 +15,7 @@ struct SluiceCommand: AsyncParsableCommand {
             ConfigCommand.self,
             ProduceDemoCommand.self,
             DemoLabelsCommand.self,
+            SnapshotCommand.self,
             DevClusterCommand.self,
             BenchCommand.self,
         ]

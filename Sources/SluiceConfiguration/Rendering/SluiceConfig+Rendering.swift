@@ -129,6 +129,7 @@ extension SluiceConfig {
         w.section("snapshots") { w in
             w.string("directory", snapshots.directory)
             w.line("on_alert", String(snapshots.onAlert))
+            w.line("cooldown", d(snapshots.cooldown))
             w.line("schedule", snapshots.schedule.map(d) ?? "null")
             w.line("holdout_fraction", String(snapshots.holdoutFraction))
             w.line("row_group_rows", String(snapshots.rowGroupRows))

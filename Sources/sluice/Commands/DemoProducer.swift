@@ -15,13 +15,15 @@ struct DemoProducer {
     var entities: Int = 100_000
     /// Events per second; nil produces as fast as possible.
     var rate: Double? = nil
+    /// Event time of the first event, epoch ms; nil spreads the events (10 ms apart) so the last one is now.
+    var startMillis: Int64? = nil
 
     /// Produces the events and waits for Kafka's acknowledgements; returns how many were delivered.
     func run(logger: Logger) async throws -> Int {
         var options = DemoEventGenerator.Options()
         options.seed = seed
         options.entityCount = entities
-        options.startMillis = Int64(Date().timeIntervalSince1970 * 1_000) - Int64(events) * options.stepMillis
+        options.startMillis = startMillis ?? Int64(Date().timeIntervalSince1970 * 1_000) - Int64(events) * options.stepMillis
         options.malformedFraction = malformedFraction
         options.oversizedPayloadBytes = 200_000
         var generator = DemoEventGenerator(options: options)
@@ -77,6 +79,9 @@ struct ProduceDemoCommand: AsyncParsableCommand {
     @Option(help: "Events per second (default: as fast as possible).")
     var rate: Double?
 
+    @Option(help: "Event time of the first event, this many seconds ago (events are 10 ms apart; default: so the last one is now).")
+    var startAgo: Double?
+
     func run() async throws {
         CommandLogging.bootstrap(level: .warning)
         guard let brokers = brokers ?? ProcessInfo.processInfo.environment["SLUICE_KAFKA_BROKERS"] else {
@@ -85,6 +90,7 @@ struct ProduceDemoCommand: AsyncParsableCommand {
         var producer = DemoProducer(brokers: brokers, topic: topic, events: events, malformedFraction: malformedFraction)
         producer.entities = entities
         producer.rate = rate
+        if let startAgo { producer.startMillis = Int64((Date().timeIntervalSince1970 - startAgo) * 1_000) }
         if let seed { producer.seed = seed }
         let started = ContinuousClock.now
         let delivered = try await producer.run(logger: CommandLogging.logger("sluice.produce-demo"))

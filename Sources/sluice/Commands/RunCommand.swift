@@ -4,7 +4,9 @@ import Foundation
 import Logging
 import SluiceFeatureStore
 import SluicePostgres
+import SluiceKafka
 import SluiceRegistry
+import SluiceSnapshots
 import SluiceWorker
 
 /// `sluice run`: the worker.
@@ -53,6 +55,19 @@ struct RunCommand: AsyncParsableCommand {
         // Labels are joined to logged predictions on a connection and consumer group of their own.
         let labelsConnection = config.labels.enabled ? try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger) : nil
         let joiner = try labelsConnection.map { try LabelJoiner(setup: setup, connection: $0, logger: CommandLogging.logger("sluice.labels")) }
+        // A firing drift alert exports a labelled snapshot and publishes its retrain request (snapshots.on_alert).
+        let snapshotConnection = config.snapshots.onAlert ? try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger) : nil
+        var alertSnapshots: AlertSnapshots? = nil
+        if let snapshotConnection {
+            let snapshotLogger = CommandLogging.logger("sluice.snapshots")
+            let service = SnapshotService(
+                exporter: try SnapshotExporter(connection: snapshotConnection, schema: config.postgres.schema, logger: snapshotLogger),
+                producer: try KafkaProducer(configuration: setup.producerConfiguration, logger: snapshotLogger),
+                topic: config.outputs.retrainTopic, logger: snapshotLogger)
+            alertSnapshots = AlertSnapshots(service: service, settings: config.snapshots, logger: snapshotLogger)
+            worker.setAlertSnapshots(alertSnapshots)
+            joiner?.setAlertSnapshots(alertSnapshots)
+        }
         let watcher = ModelWatcher(
             registry: registry,
             listener: listener, name: config.model.name, shadow: config.model.shadow, pipelineFeatures: setup.featureNames,
@@ -102,6 +117,8 @@ struct RunCommand: AsyncParsableCommand {
         await registryConnection.close()
         await listener.close()
         await labelsConnection?.close()
+        await alertSnapshots?.settle()
+        await snapshotConnection?.close()
         let counts = worker.counts
         logger.info("worker exited", metadata: ["processed": "\(counts.processed)", "dead_lettered": "\(counts.deadLettered)"])
         do {

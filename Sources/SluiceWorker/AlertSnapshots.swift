@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import SluiceConfiguration
+import SluiceSnapshots
+
+/// Exports a labelled snapshot when a drift alert fires (`snapshots.on_alert`), at most one per model within
+/// `snapshots.cooldown`, and publishes its retrain request. Runs beside the stream: an alert never waits for the
+/// export, and exports run one at a time.
+///
+/// The snapshot holds the model's labelled rows from the alert's window start on (what the alert is about and
+/// everything labelled since) and names the alert (`alert_id` in its row, manifest and retrain request).
+package actor AlertSnapshots {
+    private let service: SnapshotService
+    private let settings: SnapshotsConfig
+    private let logger: Logger
+    private var lastTaken: [String: ContinuousClock.Instant] = [:]
+    private var running: Task<Void, Never>?
+    /// Snapshots taken and alerts skipped within the cooldown (for logs and tests).
+    package private(set) var taken: [String] = []
+    package private(set) var skipped = 0
+
+    package init(service: SnapshotService, settings: SnapshotsConfig, logger: Logger) {
+        self.service = service
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// A firing alert: starts its snapshot unless one for the model was started within the cooldown.
+    package func alertFired(alertID: String, modelName: String, windowStartMillis: Int64?) {
+        let now = ContinuousClock.now
+        if let last = lastTaken[modelName], now - last < settings.cooldown {
+            skipped += 1
+            logger.info("drift alert within the snapshot cooldown: no new snapshot", metadata: ["alert_id": "\(alertID)", "model": "\(modelName)"])
+            return
+        }
+        lastTaken[modelName] = now
+        let previous = running
+        let request = SnapshotRequest(directory: settings.directory, reason: .alert, sinceMillis: windowStartMillis, modelName: modelName,
+                                      alertID: alertID, holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows)
+        running = Task {
+            await previous?.value
+            await self.export(request)
+        }
+    }
+
+    /// Waits for the snapshots started so far.
+    package func settle() async {
+        await running?.value
+    }
+
+    private func export(_ request: SnapshotRequest) async {
+        do {
+            let publication = try await service.createSnapshot(request)
+            taken.append(publication.snapshot.snapshotID)
+            logger.notice("snapshot taken for a drift alert", metadata: [
+                "snapshot_id": "\(publication.snapshot.snapshotID)", "alert_id": "\(request.alertID ?? "-")",
+                "rows": "\(publication.snapshot.manifest.rows)", "directory": "\(publication.snapshot.directory)"])
+        } catch {
+            logger.error("no snapshot for the drift alert", metadata: ["alert_id": "\(request.alertID ?? "-")", "error": "\(error)"])
+        }
+    }
+}
