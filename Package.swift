@@ -230,7 +230,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceWorkerTests",
-            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry", "SluiceMonitoring"],
+            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry", "SluiceMonitoring", "SluiceSnapshots"],
             swiftSettings: swiftSettings
         ),
         .target(
