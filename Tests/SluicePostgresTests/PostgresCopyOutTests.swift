@@ -96,26 +96,3 @@ struct PostgresCopyOutTests {
         #expect(decoder.isAtEnd)
     }
 }
-
-extension PostgresCopyOutTests {
-    @Test func everyChunkAfterTheFirstDecodesOnItsOwn() async throws {
-        try await TestDatabase.withConnection { conn in
-            var chunks: [[UInt8]] = []
-            try await conn.copyOut("COPY (SELECT g, repeat('y', g % 50) FROM generate_series(1, 20000) g) TO STDOUT (FORMAT binary)",
-                                   chunkSize: 8 * 1024) { reader in
-                while let chunk = try await reader.next() { chunks.append(chunk) }
-            }
-            #expect(chunks.count > 5)
-            var seen: [Int64] = []
-            var atEnd = false
-            for (index, chunk) in chunks.enumerated() {
-                var decoder = index == 0 ? PostgresBinaryCopyDecoder() : PostgresBinaryCopyDecoder(continuing: ())
-                try decoder.decode(chunk) { row in seen.append(try row.integer(0) ?? -1) }
-                #expect(!decoder.hasPartialRow, "chunk \(index) ends on a row boundary")
-                atEnd = decoder.isAtEnd
-            }
-            #expect(atEnd, "the last chunk holds the trailer")
-            #expect(seen == Array(1...20000))
-        }
-    }
-}

@@ -20,17 +20,6 @@ package struct PostgresBinaryCopyDecoder {
 
     package init() {}
 
-    /// A decoder for a chunk that does not start the COPY: no header is expected. With
-    /// ``PostgresConnection/copyOut(_:chunkSize:readAhead:_:)`` every chunk holds whole server messages, and the
-    /// server sends one row per message (the header rides with the first), so each chunk after the first can be
-    /// decoded on its own — in parallel with the others.
-    package init(continuing: Void) {
-        headerDone = true
-    }
-
-    /// True when the bytes fed so far end inside a row (or the header).
-    package var hasPartialRow: Bool { !carry.isEmpty }
-
     /// Decodes every complete row in `chunk`, calling `body` with each, in order.
     /// - Throws: `PostgresError` `.protocolViolation` for data that is not binary COPY, or `body`'s error.
     package mutating func decode(_ chunk: [UInt8], _ body: (PostgresBinaryCopyRow) throws -> Void) throws {

@@ -141,10 +141,6 @@ package struct SnapshotExporter: Sendable {
         }
     }
 
-    /// Parse workers per export: two keep both cores of a small machine busy alongside the file sinks and the
-    /// server; more only add threads competing for the same cores.
-    static let parseWorkers = 2
-
     /// How a pass ended.
     private enum PassOutcome {
         case written(Pass)
@@ -152,9 +148,9 @@ package struct SnapshotExporter: Sendable {
         case replan([String: FeatureObservation])
     }
 
-    /// One COPY of the selection through the pipeline: two parse workers turn COPY chunks into batches on their own
-    /// threads while the Parquet and CSV sinks write earlier batches on theirs, in COPY order. Memory holds a few
-    /// chunks and batches (two being parsed, two queued per sink, two read ahead) besides the writers' row groups.
+    /// One COPY of the selection through the pipeline: this task parses each chunk into a batch while the Parquet
+    /// and CSV sinks write earlier batches on their own threads (at most two queued per sink, so memory holds a
+    /// few batches and COPY chunks besides the writers' row groups).
     private func writePass(plan: FeaturePlan, split: HoldoutSplit?, query: SnapshotQuery, connection: PostgresConnection,
                            request: SnapshotRequest, snapshotID: String, staging: String) async throws -> PassOutcome {
         let layout = try SnapshotLayout(plan: plan, split: split != nil)
@@ -179,64 +175,48 @@ package struct SnapshotExporter: Sendable {
         }
         let parquet = SnapshotFileSink(.parquet(parquetWriter), path: parquetPath, layout: layout)
         let csv = SnapshotFileSink(.csv(csvWriter), path: csvPath, layout: layout)
-        let workers = (0..<Self.parseWorkers).map { _ in SnapshotParseWorker(plan: plan, split: split) }
+        let parser = SnapshotRowParser(plan: plan, split: split)
         let started = ContinuousClock.now
-        var missed = false
+        var surveying = false
+        var survey = FeatureSurvey()
         do {
             try await connection.copyOut(query.copy) { reader in
-                try await withThrowingTaskGroup(of: SnapshotParseWorker.Parsed.self) { group in
-                    var sequence = 0
-                    var inFlight = 0
-                    var nextToWrite = 0
-                    var parsed: [Int: SnapshotParseWorker.Parsed] = [:]
-                    var sawTrailer = false
-                    // Hands finished chunks to the sinks in COPY order; each sink writes on its own thread and makes
-                    // this wait only when it is two batches behind.
-                    func collect() async throws {
-                        guard let result = try await group.next() else { return }
-                        inFlight -= 1
-                        parsed[result.sequence] = result
-                        while let next = parsed.removeValue(forKey: nextToWrite) {
-                            nextToWrite += 1
-                            sawTrailer = sawTrailer || next.sawTrailer
-                            missed = missed || next.missed
-                            guard !missed, next.batch.count > 0 else { continue }
-                            try await parquet.submit(next.batch)
-                            try await csv.submit(next.batch)
+                var decoder = PostgresBinaryCopyDecoder()
+                var expectedRows = 2_048
+                while let chunk = try await reader.next() {
+                    var batch = SnapshotBatch(chunk: chunk, featureCount: parser.featureCount, expectedRows: expectedRows)
+                    try chunk.withUnsafeBytes { bytes in
+                        guard let chunkBase = bytes.baseAddress else { return }
+                        try decoder.decode(bytes: bytes) { row in
+                            if surveying {
+                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                            } else if try parser.parse(row, into: &batch, chunkBase: chunkBase) == .planMiss {
+                                surveying = true
+                                try survey.record(row, featuresField: SnapshotRowParser.Field.features)
+                            }
                         }
                     }
-                    while let chunk = try await reader.next() {
-                        while inFlight >= workers.count { try await collect() }
-                        let worker = workers[sequence % workers.count]
-                        let number = sequence
-                        group.addTask { try await worker.parse(chunk, sequence: number) }
-                        sequence += 1
-                        inFlight += 1
-                    }
-                    while inFlight > 0 { try await collect() }
-                    guard sawTrailer || sequence == 0 else {
-                        throw SnapshotError(.invalidData, "the COPY data ended without its trailer")
-                    }
+                    guard !surveying, batch.count > 0 else { continue }
+                    expectedRows = max(expectedRows, batch.count)
+                    // Each sink writes on its own thread; these wait only when a sink is two batches behind.
+                    try await parquet.submit(batch)
+                    try await csv.submit(batch)
                 }
+                try decoder.finish()
             }
         } catch {
             await parquet.discard()
             await csv.discard()
             throw error
         }
-        var stats = SnapshotStats()
-        var seen: [String: FeatureObservation] = [:]
-        for worker in workers {
-            let summary = await worker.summary()
-            stats = stats.merged(with: summary.stats)
-            for (name, observation) in summary.observations { seen[name, default: FeatureObservation()].merge(observation) }
-        }
-        if missed {
+        if surveying {
             await parquet.discard()
             await csv.discard()
+            var seen = parser.observations
+            for (name, observation) in survey.observed { seen[name, default: FeatureObservation()].merge(observation) }
             return .replan(seen)
         }
-        guard stats.rows > 0 else {
+        guard parser.stats.rows > 0 else {
             await parquet.discard()
             await csv.discard()
             throw SnapshotError(.noRows, "no labelled rows match \(request.selectionDescription) in schema \(schema); nothing was written")
@@ -246,7 +226,7 @@ package struct SnapshotExporter: Sendable {
         async let parquetSummary = parquet.finish()
         async let csvSummary = csv.finish()
         let (parquetFile, csvFile) = try await (parquetSummary, csvSummary)
-        return .written(Pass(plan: plan, layout: layout, stats: stats, rowGroups: parquetFile.rowGroups,
+        return .written(Pass(plan: plan, layout: layout, stats: parser.stats, rowGroups: parquetFile.rowGroups,
                              files: [SnapshotManifest.File(name: Snapshot.FileName.parquet, bytes: parquetFile.bytes, sha256: parquetFile.sha256),
                                      SnapshotManifest.File(name: Snapshot.FileName.csv, bytes: csvFile.bytes, sha256: csvFile.sha256)],
                              streamTime: streamed - started, closeTime: ContinuousClock.now - streamed))
