@@ -12,6 +12,7 @@ struct SluiceCommand: AsyncParsableCommand {
             FeaturesCommand.self,
             ModelsCommand.self,
             DriftCommand.self,
+            SnapshotCommand.self,
             ConfigCommand.self,
             ProduceDemoCommand.self,
             DevClusterCommand.self,
