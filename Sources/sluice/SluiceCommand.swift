@@ -12,10 +12,10 @@ struct SluiceCommand: AsyncParsableCommand {
             FeaturesCommand.self,
             ModelsCommand.self,
             DriftCommand.self,
+            SnapshotCommand.self,
             ConfigCommand.self,
             ProduceDemoCommand.self,
             DemoLabelsCommand.self,
-            SnapshotCommand.self,
             DevClusterCommand.self,
             BenchCommand.self,
         ]
