@@ -4,8 +4,8 @@ import SluiceConfiguration
 import SluiceSnapshots
 
 /// Exports a labelled snapshot when a drift alert fires (`snapshots.on_alert`), at most one per model within
-/// `snapshots.cooldown`, and publishes its retrain request. Runs beside the stream: an alert never waits for the
-/// export, and exports run one at a time.
+/// `snapshots.cooldown`, and every `snapshots.schedule`, and publishes its retrain request. Runs beside the
+/// stream: an alert never waits for the export, and exports run one at a time.
 ///
 /// The snapshot holds the model's labelled rows from the alert's window start on (what the alert is about and
 /// everything labelled since) and names the alert (`alert_id` in its row, manifest and retrain request).
@@ -43,6 +43,27 @@ package actor AlertSnapshots {
         }
     }
 
+    /// A scheduled snapshot (`snapshots.schedule`): the model's rows labelled for events of the last period.
+    package func scheduled(modelName: String, periodMillis: Int64, nowMillis: Int64) {
+        let request = SnapshotRequest(directory: settings.directory, reason: .schedule, sinceMillis: nowMillis - periodMillis, modelName: modelName,
+                                      holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows)
+        let previous = running
+        running = Task {
+            await previous?.value
+            await self.export(request)
+        }
+    }
+
+    /// Runs `scheduled` every `snapshots.schedule` until cancelled (nothing when no schedule is set).
+    package func runSchedule(modelName: String) async {
+        guard let period = settings.schedule else { return }
+        let millis = WorkerSetup.millis(period)
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: period) } catch { return }
+            scheduled(modelName: modelName, periodMillis: millis, nowMillis: Int64(Date().timeIntervalSince1970 * 1_000))
+        }
+    }
+
     /// Waits for the snapshots started so far.
     package func settle() async {
         await running?.value
@@ -52,11 +73,11 @@ package actor AlertSnapshots {
         do {
             let publication = try await service.createSnapshot(request)
             taken.append(publication.snapshot.snapshotID)
-            logger.notice("snapshot taken for a drift alert", metadata: [
+            logger.notice("snapshot taken", metadata: ["reason": "\(request.reason)",
                 "snapshot_id": "\(publication.snapshot.snapshotID)", "alert_id": "\(request.alertID ?? "-")",
                 "rows": "\(publication.snapshot.manifest.rows)", "directory": "\(publication.snapshot.directory)"])
         } catch {
-            logger.error("no snapshot for the drift alert", metadata: ["alert_id": "\(request.alertID ?? "-")", "error": "\(error)"])
+            logger.error("snapshot failed", metadata: ["reason": "\(request.reason)","alert_id": "\(request.alertID ?? "-")", "error": "\(error)"])
         }
     }
 }

@@ -80,12 +80,19 @@ struct AlertSnapshotTests {
         await noCooldown.alertFired(alertID: "alert-6", modelName: "fraud", windowStartMillis: nil)
         await noCooldown.settle()
         #expect(await noCooldown.taken.count == 2)
+        // A scheduled snapshot: the model's rows of the last period (events 300…399 are the last 100 s; 75 are fraud's).
+        await noCooldown.scheduled(modelName: "fraud", periodMillis: 100_000, nowMillis: start + 400_000)
+        await noCooldown.settle()
+        let scheduled = try await connection.query("SELECT rows, alert_id FROM \(environment.schema).snapshots WHERE reason = 'schedule'")
+        #expect(scheduled.count == 1)
+        #expect(try scheduled.first?.decode(Int64.self, column: 0) == 75)
+        #expect(try scheduled.first?.decode(String?.self, column: 1) == nil)
 
-        let requests = try await environment.consume(topic, count: 4)
+        let requests = try await environment.consume(topic, count: 5)
         struct Request: Decodable { var snapshot_id: String; var reason: String; var alert_id: String?; var rows: Int64 }
         let decoded = try requests.map { try JSONDecoder().decode(Request.self, from: Data($0.value)) }
         #expect(Set(decoded.compactMap(\.alert_id)) == ["alert-1", "alert-3", "alert-5", "alert-6"])
-        #expect(decoded.allSatisfy { $0.reason == "alert" })
+        #expect(decoded.filter { $0.reason == "alert" }.count == 4 && decoded.filter { $0.reason == "schedule" }.count == 1)
         let taken = await withCooldown.taken + noCooldown.taken
         #expect(Set(decoded.map(\.snapshot_id)) == Set(taken))
         for c in [connection, first, second] { await c.close() }

@@ -55,8 +55,9 @@ struct RunCommand: AsyncParsableCommand {
         // Labels are joined to logged predictions on a connection and consumer group of their own.
         let labelsConnection = config.labels.enabled ? try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger) : nil
         let joiner = try labelsConnection.map { try LabelJoiner(setup: setup, connection: $0, logger: CommandLogging.logger("sluice.labels")) }
-        // A firing drift alert exports a labelled snapshot and publishes its retrain request (snapshots.on_alert).
-        let snapshotConnection = config.snapshots.onAlert ? try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger) : nil
+        // A firing drift alert (snapshots.on_alert) and the schedule (snapshots.schedule) export a labelled
+        // snapshot and publish its retrain request.
+        let snapshotConnection = config.snapshots.onAlert || config.snapshots.schedule != nil ? try await PostgresConnection.connect(url: config.postgres.url.value, logger: logger) : nil
         var alertSnapshots: AlertSnapshots? = nil
         if let snapshotConnection {
             let snapshotLogger = CommandLogging.logger("sluice.snapshots")
@@ -65,8 +66,10 @@ struct RunCommand: AsyncParsableCommand {
                 producer: try KafkaProducer(configuration: setup.producerConfiguration, logger: snapshotLogger),
                 topic: config.outputs.retrainTopic, logger: snapshotLogger)
             alertSnapshots = AlertSnapshots(service: service, settings: config.snapshots, logger: snapshotLogger)
-            worker.setAlertSnapshots(alertSnapshots)
-            joiner?.setAlertSnapshots(alertSnapshots)
+            if config.snapshots.onAlert {
+                worker.setAlertSnapshots(alertSnapshots)
+                joiner?.setAlertSnapshots(alertSnapshots)
+            }
         }
         let watcher = ModelWatcher(
             registry: registry,
@@ -101,6 +104,8 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("worker started", metadata: ["topics": "\(config.source.topics)", "group": "\(config.kafka.group)",
                                                  "features": "\(setup.featureNames.count)"])
         let joining = Task { try await joiner?.run() }
+        let scheduling = Task { [alertSnapshots] in await alertSnapshots?.runSchedule(modelName: config.model.name) }
+        defer { scheduling.cancel() }
         do {
             try await worker.run()
         } catch {
@@ -117,6 +122,7 @@ struct RunCommand: AsyncParsableCommand {
         await registryConnection.close()
         await listener.close()
         await labelsConnection?.close()
+        scheduling.cancel()
         await alertSnapshots?.settle()
         await snapshotConnection?.close()
         let counts = worker.counts
