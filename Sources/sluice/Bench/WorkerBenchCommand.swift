@@ -43,6 +43,9 @@ struct WorkerBenchCommand: AsyncParsableCommand {
     @Option(help: "Feature contributions per prediction when scoring (model.explain_top_k; exact TreeSHAP for trees).")
     var explainTopK: Int = 0
 
+    @Flag(help: "Turn the drift monitor off (it runs on scored batches): with and without gives its share of the CPU.")
+    var noDrift = false
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -101,6 +104,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
             flush: {max_events: \(batch), max_interval: 500ms}
             outputs: {predictions_topic: \(topic).predictions}
             model: {explain_top_k: \(explainTopK)}
+            drift: {enabled: \(!noDrift), window: {kind: count, size: 100000}, step: 10000, reference_events: 10000}
             logging: {level: error}
             """
         let config = try SluiceConfig.load(yamlText: yaml, environment: [:]).config
