@@ -146,7 +146,8 @@ func fill(_ options: Options) async throws {
             }
         }
     }
-    try await connection.execute("ANALYZE \(options.schema).labelled")
+    // Sets hint bits and the visibility map, as on any table older than a few minutes.
+    try await connection.execute("VACUUM ANALYZE \(options.schema).labelled")
     let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
     let size = try await connection.query("SELECT pg_total_relation_size('\(options.schema).labelled')::int8").first?.decode(Int64.self, column: 0) ?? 0
     print("fill: \(rows) rows × \(featureCount) features into \(options.schema).labelled in \(format(seconds, 1))s (table \(format(Double(size) / 1_048_576, 0)) MiB)")
@@ -195,6 +196,7 @@ case "export":
     try await export(options)
 default:
     try await fill(options)
+    fflush(nil)  // the fill line before the child's output
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
     process.arguments = ["export"] + Array(CommandLine.arguments.dropFirst()).filter { $0 != "all" }
