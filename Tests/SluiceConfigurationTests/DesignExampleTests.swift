@@ -53,6 +53,8 @@ import Foundation
         #expect(config.drift.alertConsecutive == 3)
         #expect(config.drift.alertCooldown == .seconds(15 * 60))
         #expect(config.drift.datasetShare == 0.5)
+        #expect(config.labels.enabled)
+        #expect(config.snapshots.cooldown == .seconds(3_600))
         #expect(config.labels.horizon == .seconds(7 * 86_400))
         #expect(config.labels.retryAttempts == 5)
         #expect(config.labels.retryBackoff == .seconds(10))

@@ -31,6 +31,8 @@ import Testing
         ("drift:\n  window: {kind: time, duration: 1h}\n  step: 100", "drift.step", "a time window slides by a duration"),
         ("drift:\n  overrides:\n    amount: ~", "drift.overrides.amount", "expected a mapping {test: …, threshold: …}, found null"),
         ("labels:\n  retry:\n    attempts: -1", "labels.retry.attempts", "-1 is out of range; expected an integer between 0 and 1000"),
+        ("labels:\n  enabled: sometimes", "labels.enabled", "'sometimes' is not"),
+        ("snapshots:\n  cooldown: -5m", "snapshots.cooldown", "'-5m' is not a valid duration"),
         ("snapshots:\n  row_group_rows: 0", "snapshots.row_group_rows", "0 is out of range"),
         ("snapshots:\n  directory: \"\"", "snapshots.directory", "empty value"),
         ("snapshots:\n  schedule: 10s", "snapshots.schedule", "'10s' is out of range; expected a duration between 1m and 365d"),
