@@ -249,6 +249,7 @@ let package = Package(
         .testTarget(
             name: "SluiceSnapshotsTests",
             dependencies: [
+                "SluiceTestSupport",
                 "SluiceSnapshots",
                 "SluiceExport",
                 "SluicePostgres",
@@ -270,9 +271,16 @@ let package = Package(
             path: "Benchmarks/snapshot-bench",
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by the test targets (a Kafka cluster for integration tests, deadlines).
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: ["SluiceKafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/SluiceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceKafkaTests",
-            dependencies: ["SluiceKafka"],
+            dependencies: ["SluiceTestSupport", "SluiceKafka"],
             swiftSettings: swiftSettings
         ),
     ]

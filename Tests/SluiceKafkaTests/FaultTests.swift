@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 /// Fault injection needs control of the cluster, so these tests start their own dev cluster (still reached over TCP).

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 @Suite("Consumer groups and offsets", .timeLimit(.minutes(5)))

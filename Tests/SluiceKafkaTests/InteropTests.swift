@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 /// Interoperability with kcat, a Kafka client nobody here wrote.

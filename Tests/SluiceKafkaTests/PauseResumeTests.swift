@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 @Suite("Pause and resume", .timeLimit(.minutes(3)))

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 @Suite("Kafka produce and consume over TCP", .timeLimit(.minutes(5)))

@@ -2,6 +2,7 @@ import Foundation
 import SluiceKafka
 import SluicePostgres
 import SluiceSnapshots
+import SluiceTestSupport
 import Testing
 
 @Suite("Snapshot service: export, then the retrain request on a real Kafka topic",
@@ -14,9 +15,9 @@ struct SnapshotServiceTests {
                 LabelledRow(predictionID: "p\(index)", entity: "e\(index)", eventTimeMillis: january1 + Int64(index),
                             modelName: "fraud", modelVersion: 3, features: #"{"amount": \#(index)}"#)
             })
-            let topic = SnapshotKafka.uniqueTopic("retrain-requests")
-            try await SnapshotKafka.createTopic(topic, partitions: 2)
-            let producer = try SnapshotKafka.producer()
+            let topic = TestKafka.uniqueTopic("retrain-requests")
+            try await TestKafka.createTopic(topic, partitions: 2)
+            let producer = try TestKafka.producer()
             let service = SnapshotService(exporter: try store.exporter(), producer: producer, topic: topic)
             var request = store.request()
             request.reason = .alert
@@ -30,9 +31,9 @@ struct SnapshotServiceTests {
             #expect(report.topic == topic)
             try await producer.close()
 
-            let consumer = try SnapshotKafka.consumer(group: "g-\(topic)")
+            let consumer = try TestKafka.consumer(group: "g-\(topic)")
             try consumer.subscribe(topics: [topic])
-            let messages = try await SnapshotKafka.consume(consumer, count: 1)
+            let messages = try await consume(consumer, count: 1)
             await consumer.close()
             let message = try #require(messages.first)
             #expect(messages.count == 1)
@@ -65,7 +66,7 @@ struct SnapshotServiceTests {
     @Test func failedPublishIsReportedAndTheSnapshotStays() async throws {
         try await ScratchStore.with { store in
             try await store.insert([LabelledRow(predictionID: "p", entity: "e", eventTimeMillis: january1, features: #"{"x": 1}"#)])
-            let producer = try SnapshotKafka.producer()
+            let producer = try TestKafka.producer()
             try await producer.close()  // every send now fails
             let service = SnapshotService(exporter: try store.exporter(), producer: producer, topic: "retrain-requests")
             let publication = try await service.createSnapshot(store.request())

@@ -3,10 +3,10 @@ import Logging
 import SluiceKafka
 import Testing
 
-/// Where the Kafka integration tests find a cluster: `SLUICE_TEST_KAFKA_BROKERS` (set by `scripts/test`, which
+/// Where the integration tests find a Kafka cluster: `SLUICE_TEST_KAFKA_BROKERS` (set by `scripts/test`, which
 /// starts `sluice dev-cluster`), or else one in-process dev cluster shared by the tests, reached over TCP either way.
-enum TestKafka {
-    static let logger: Logger = {
+package enum TestKafka {
+    package static let logger: Logger = {
         var logger = Logger(label: "sluice.tests.kafka")
         logger.logLevel = .critical
         return logger
@@ -17,7 +17,7 @@ enum TestKafka {
         return try? DevCluster(brokers: 3, logger: logger)
     }()
 
-    static var bootstrapServers: String {
+    package static var bootstrapServers: String {
         get throws {
             if let servers = ProcessInfo.processInfo.environment["SLUICE_TEST_KAFKA_BROKERS"], !servers.isEmpty { return servers }
             guard let cluster = inProcessCluster else {
@@ -28,13 +28,13 @@ enum TestKafka {
     }
 
     /// A topic name no other test uses.
-    static func uniqueTopic(_ prefix: String) -> String {
+    package static func uniqueTopic(_ prefix: String) -> String {
         "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// Creates a topic on the dev cluster (the mock cluster has no CreateTopics API): through the control port of
     /// `sluice dev-cluster` (`SLUICE_TEST_KAFKA_CONTROL_PORT`) or directly on the in-process cluster.
-    static func createTopic(_ name: String, partitions: Int) async throws {
+    package static func createTopic(_ name: String, partitions: Int) async throws {
         if let port = ProcessInfo.processInfo.environment["SLUICE_TEST_KAFKA_CONTROL_PORT"].flatMap(UInt16.init) {
             try await DevClusterControl(port: port).createTopic(name, partitions: partitions)
         } else if let inProcessCluster {
@@ -49,20 +49,20 @@ enum TestKafka {
         }
     }
 
-    static func producer(_ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
+    package static func producer(_ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(bootstrapServers: try bootstrapServers)
         configure(&configuration)
         return try KafkaProducer(configuration: configuration, logger: logger)
     }
 
-    static func consumer(group: String, _ configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }) throws -> KafkaConsumer {
+    package static func consumer(group: String, _ configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }) throws -> KafkaConsumer {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: try bootstrapServers, groupID: group)
         configuration.sessionTimeoutMillis = 6_000
         configure(&configuration)
         return try KafkaConsumer(configuration: configuration, logger: logger)
     }
 
-    static var kcat: String? {
+    package static var kcat: String? {
         for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/kcat") {
             return "\(directory)/kcat"
         }
@@ -71,7 +71,7 @@ enum TestKafka {
 }
 
 /// Polls `condition` until it holds or `timeout` passes; fails the test with `what` on timeout.
-func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+package func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }
@@ -82,7 +82,7 @@ func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: ()
 }
 
 /// Runs `body` with a deadline; throws if it does not finish in time.
-func withDeadline<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+package func withDeadline<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -100,7 +100,7 @@ func withDeadline<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @esc
 }
 
 /// Consumes from `consumer` until `count` messages arrived, answering rebalances with the broker's offsets.
-func consume(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaMessage] {
+package func consume(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaMessage] {
     try await withDeadline(timeout, "consuming \(count) messages") {
         var messages: [KafkaMessage] = []
         for await event in consumer.events {
