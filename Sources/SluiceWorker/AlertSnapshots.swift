@@ -34,19 +34,18 @@ package actor AlertSnapshots {
             return
         }
         lastTaken[modelName] = now
-        let previous = running
-        let request = SnapshotRequest(directory: settings.directory, reason: .alert, sinceMillis: windowStartMillis, modelName: modelName,
-                                      alertID: alertID, holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows)
-        running = Task {
-            await previous?.value
-            await self.export(request)
-        }
+        enqueue(SnapshotRequest(directory: settings.directory, reason: .alert, sinceMillis: windowStartMillis, modelName: modelName,
+                                alertID: alertID, holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows))
     }
 
     /// A scheduled snapshot (`snapshots.schedule`): the model's rows labelled for events of the last period.
     package func scheduled(modelName: String, periodMillis: Int64, nowMillis: Int64) {
-        let request = SnapshotRequest(directory: settings.directory, reason: .schedule, sinceMillis: nowMillis - periodMillis, modelName: modelName,
-                                      holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows)
+        enqueue(SnapshotRequest(directory: settings.directory, reason: .schedule, sinceMillis: nowMillis - periodMillis, modelName: modelName,
+                                holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows))
+    }
+
+    /// Exports after the snapshots started before it: one at a time, in order.
+    private func enqueue(_ request: SnapshotRequest) {
         let previous = running
         running = Task {
             await previous?.value

@@ -47,6 +47,7 @@ package final class LabelJoiner: Sendable {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let owner: String
+    private let deadLetterTopic: String
     private let logger: Logger
     private let counters = Mutex(Counters())
     private let monitor: Mutex<ConceptMonitor>
@@ -66,6 +67,7 @@ package final class LabelJoiner: Sendable {
         consumerConfiguration.groupID = group
         self.consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         self.producer = try KafkaProducer(configuration: setup.producerConfiguration, logger: logger)
+        self.deadLetterTopic = setup.deadLetterTopic(for: setup.config.outputs.labelsTopic)
         self.owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/labels/\(UUID().uuidString.prefix(8))"
         self.monitor = Mutex(monitor)
     }
@@ -100,7 +102,6 @@ package final class LabelJoiner: Sendable {
         let labelsTopic = setup.config.outputs.labelsTopic
         try consumer.subscribe(topics: [labelsTopic])
         let decoder = LabelDecoder(maxPayloadBytes: setup.config.source.maxPayloadBytes)
-        let deadLetterTopic = setup.deadLetterTopic(for: labelsTopic)
         var loop = Loop()
         for await event in consumer.events {
             switch event {
@@ -178,7 +179,6 @@ package final class LabelJoiner: Sendable {
         for write in offsets { loop.stored[KafkaTopicPartition(topic: write.topic, partition: write.partition)] = write.nextOffset }
         var refused: [KafkaProducerMessage] = []
         var reasons: [String: Int] = [:]
-        let deadLetterTopic = setup.deadLetterTopic(for: setup.config.outputs.labelsTopic)
         func refuse(_ item: Item, _ reason: LabelDecoder.Reason, _ text: String) {
             refused.append(DeadLetter.message(to: deadLetterTopic, key: item.key, value: item.value, sourceTopic: item.label.topic,
                                               partition: item.label.partition, offset: item.label.offset, reason: reason.rawValue, description: text))

@@ -80,8 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         let signals = Task {
             let signal = await termination.wait()
             logger.info("stopping", metadata: ["signal": "\(signal)"])
-            await worker.stop()
-            await joiner?.stop()
+            await worker.stop()  // the label joiner stops once the worker has returned (below)
         }
         defer { signals.cancel() }
         let idle = Task {
@@ -95,7 +94,6 @@ struct RunCommand: AsyncParsableCommand {
                 } else if consumed > 0, ContinuousClock.now - last.at >= .seconds(exitAfterIdle) {
                     logger.info("idle; stopping", metadata: ["seconds": "\(exitAfterIdle)"])
                     await worker.stop()
-                    await joiner?.stop()
                     return
                 }
             }
