@@ -19,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -87,6 +93,30 @@ let package = Package(
                 "SluiceConfiguration",
                 "SluiceSnapshots",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The running service: lifecycle (ServiceGroup), the HTTP admin API, readiness and Prometheus metrics.
+        .target(
+            name: "SluiceService",
+            dependencies: [
+                "SluiceWorker",
+                "SluiceRegistry",
+                "SluiceSnapshots",
+                "SluiceFeatureStore",
+                "SluiceFeatures",
+                "SluiceMonitoring",
+                "SluiceEvaluation",
+                "SluiceKafka",
+                "SluicePostgres",
+                "SluiceConfiguration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,6 +134,7 @@ let package = Package(
                 "SluiceMonitoring",
                 "SluiceEvaluation",
                 "SluiceSnapshots",
+                "SluiceService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -230,7 +261,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceWorkerTests",
-            dependencies: ["SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference", "SluiceRegistry", "SluiceMonitoring", "SluiceSnapshots"],
+            dependencies: [
+                "SluiceWorker", "SluiceFeatureStore", "SluiceFeatures", "SluiceKafka", "SluicePostgres", "SluiceConfiguration", "SluiceInference",
+                "SluiceRegistry", "SluiceMonitoring", "SluiceSnapshots", "SluiceService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -243,6 +282,7 @@ let package = Package(
                 "SluiceKafka",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,7 +3,7 @@ import Logging
 import SluiceConfiguration
 import SluiceSnapshots
 
-/// Exports a labelled snapshot when a drift alert fires (`snapshots.on_alert`), at most one per model within
+/// Exports a labelled snapshot when asked through the HTTP API, when a drift alert fires (`snapshots.on_alert`), at most one per model within
 /// `snapshots.cooldown`, and every `snapshots.schedule`, and publishes its retrain request. Runs beside the
 /// stream: an alert never waits for the export, and exports run one at a time.
 ///
@@ -42,6 +42,20 @@ package actor AlertSnapshots {
     package func scheduled(modelName: String, periodMillis: Int64, nowMillis: Int64) {
         enqueue(SnapshotRequest(directory: settings.directory, reason: .schedule, sinceMillis: nowMillis - periodMillis, modelName: modelName,
                                 holdoutFraction: settings.holdoutFraction, rowGroupRows: settings.rowGroupRows))
+    }
+
+    /// A snapshot asked for through the HTTP API: exported after those already started; returns once it is
+    /// taken and its retrain request is published (or has failed to be).
+    package func requested(_ request: SnapshotRequest) async throws -> SnapshotPublication {
+        let previous = running
+        let export = Task {
+            await previous?.value
+            return try await service.createSnapshot(request)
+        }
+        running = Task { _ = try? await export.value }
+        let publication = try await export.value
+        taken.append(publication.snapshot.snapshotID)
+        return publication
     }
 
     /// Exports after the snapshots started before it: one at a time, in order.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import SluiceConfiguration
 import SluiceFeatureStore
 import SluiceFeatures
@@ -126,6 +127,7 @@ package final class LabelJoiner: Sendable {
                 try await step(&loop, force: false)
             case .messages(let batch):
                 counters.withLock { $0.consumed += batch.count }
+                Counter(label: WorkerMetrics.Name.labelsConsumed).increment(by: batch.count)
                 let now = ContinuousClock.now
                 for message in batch {
                     let tp = message.topicPartition
@@ -159,6 +161,7 @@ package final class LabelJoiner: Sendable {
             _ = try await producer.sendBatch(loop.refused)
             let reasons = loop.refusedReasons
             counters.withLock { for (reason, count) in reasons { $0.deadLettered[reason, default: 0] += count } }
+            WorkerMetrics.labelsDeadLettered(reasons)
             loop.refused = []
             loop.refusedReasons = [:]
         }
@@ -223,6 +226,9 @@ package final class LabelJoiner: Sendable {
             }
         }
         let joined = outcome.joined.count
+        Counter(label: WorkerMetrics.Name.labelsJoined).increment(by: joined)
+        WorkerMetrics.labelsDeadLettered(reasons)
+        for alert in concept.alerts { Counter(label: WorkerMetrics.Name.driftAlerts, dimensions: [("kind", alert.kind), ("state", alert.state), ("severity", alert.severity)]).increment() }
         counters.withLock { counters in
             counters.joined += joined
             counters.retried += retried

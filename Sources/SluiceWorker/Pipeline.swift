@@ -32,6 +32,9 @@ struct Pipeline {
         var rows: [Double] = []
         /// The string features' values of each log row, row-major (for the drift monitor).
         var strings: [String?] = []
+        /// When each poll batch of these events arrived (uptime nanoseconds) and how many events it held: the
+        /// start of the end-to-end latency.
+        var consumedAt: [(nanos: UInt64, events: Int)] = []
     }
 
     let setup: WorkerSetup
@@ -83,7 +86,13 @@ struct Pipeline {
     /// cache are loaded from the store in one query first.
     mutating func process(_ batch: KafkaMessageBatch, store: FeatureStore) async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        if pending.count == 0 { pendingSince = DispatchTime.now().uptimeNanoseconds }
+        let arrived = DispatchTime.now().uptimeNanoseconds
+        let rowsBefore = pending.batch.logRows.count
+        if pending.count == 0 { pendingSince = arrived }
+        defer {
+            let rows = pending.batch.logRows.count - rowsBefore
+            if rows > 0 { pending.consumedAt.append((arrived, rows)) }
+        }
         decoded.removeAll(keepingCapacity: true)
         var misses: [String: KafkaTopicPartition] = [:]
         var event = DecodedEvent()

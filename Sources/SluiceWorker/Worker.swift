@@ -55,6 +55,10 @@ package final class Worker: Sendable {
     private let referenceSink = Mutex<(@Sendable (String, Int, ReferenceProfile) async -> Void)?>(nil)
     /// Where firing drift alerts ask for a labelled snapshot (`snapshots.on_alert`).
     private let snapshots = Mutex<AlertSnapshots?>(nil)
+    private let metrics = WorkerMetrics()
+    /// The group has answered this member at least once (an assignment, possibly empty), and the partitions
+    /// it holds now: for readiness.
+    private let membership = Mutex<(joined: Bool, partitions: [KafkaTopicPartition])>((false, []))
 
     /// Creates the worker's Kafka clients; `connection` is the feature store's writer connection (migrated),
     /// `reader` a second connection for state restores: they run while the previous micro-batch's transaction
@@ -74,6 +78,37 @@ package final class Worker: Sendable {
     /// Replaces the scoring models; the next micro-batch is scored by them (a batch never mixes versions).
     package func setModels(_ new: ScoringModels) {
         models.withLock { $0 = new }
+        metrics.serving(production: new.champion.map { ($0.name, $0.version) }, shadow: new.challenger.map { ($0.name, $0.version) },
+                        modelName: new.champion?.name ?? new.challenger?.name)
+    }
+
+    /// Whether the consumer has joined the group and been answered with an assignment, and the partitions it
+    /// holds now.
+    package var membershipState: (joined: Bool, partitions: [KafkaTopicPartition]) { membership.withLock { $0 } }
+
+    /// Stops fetching without leaving the group (`POST /v1/pause`): the partitions stay assigned to this worker,
+    /// pending work is committed as usual, and nothing new is consumed until `resume()`.
+    package func pause() throws {
+        try consumer.pauseAll()
+        metrics.paused(true)
+        logger.notice("consumption paused; the worker stays in the group")
+    }
+
+    /// Restarts consumption paused by `pause()` from where it stopped.
+    package func resume() throws {
+        try consumer.resumeAll()
+        metrics.paused(false)
+        logger.notice("consumption resumed")
+    }
+
+    /// Whether consumption is paused.
+    package var isPaused: Bool { consumer.isPaused }
+
+    /// Events consumed and not yet committed (or dead-lettered): what a forced stop now would leave for the next
+    /// start to consume again.
+    package var uncommittedEvents: Int {
+        let counts = self.counts
+        return counts.consumed - counts.processed - counts.deadLettered.values.reduce(0, +)
     }
 
     /// Where drift references built from live events go (the registry stores them with the model version).
@@ -118,10 +153,12 @@ package final class Worker: Sendable {
                 }
                 logger.info("partitions assigned", metadata: ["partitions": "\(assignment.partitions)", "resume": "\(offsets)"])
                 assignment.start(at: offsets)
+                membership.withLock { $0 = (true, Array(Set($0.partitions + assignment.partitions)).sorted()) }
             case .partitionsRevoked(let revocation):
                 try await flush(&pipeline, inFlight: &inFlight)
                 try await inFlight?.value
                 pipeline.revoke(revocation.partitions)
+                membership.withLock { $0.partitions.removeAll { revocation.partitions.contains($0) } }
                 logger.info("partitions revoked", metadata: ["partitions": "\(revocation.partitions)"])
                 revocation.done()
             case .error(let error):
@@ -131,6 +168,7 @@ package final class Worker: Sendable {
                 try await flush(&pipeline, inFlight: &inFlight)
             case .messages(let batch):
                 counters.withLock { $0.consumed += batch.count }
+                metrics.consumed(batch)
                 let started = DispatchTime.now().uptimeNanoseconds
                 try await pipeline.process(batch, store: store)
                 let elapsed = DispatchTime.now().uptimeNanoseconds - started
@@ -190,10 +228,15 @@ package final class Worker: Sendable {
         let batch = pending.batch
         let reasons = pending.reasons
         let predicted = predictions.count
+        let consumedAt = pending.consumedAt
+        if let champion = scored.champion {
+            metrics.scored(model: champion.name, version: champion.version, predictions: predicted, nanos: t1 - t0)
+        }
         inFlight = Task { [self] in
             let acknowledging = DispatchTime.now().uptimeNanoseconds
             _ = try await deliveries.acknowledged()
             let acknowledged = DispatchTime.now().uptimeNanoseconds
+            if predicted > 0 { metrics.delivered(consumedAt: consumedAt, acknowledgedAt: acknowledged) }
             try await commit(batch, reasons: reasons, predicted: predicted, scoreNanos: t1 - t0, acknowledgeNanos: acknowledged - acknowledging, serializeNanos: t2 - t1)
         }
     }
@@ -229,7 +272,11 @@ package final class Worker: Sendable {
         }
         let topic = setup.config.outputs.alertsTopic
         var messages: [KafkaProducerMessage] = []
+        for report in outcome.reports {
+            metrics.drift(model: report.modelName, results: report.evaluation.features.map { ($0.feature, $0.result.test.rawValue, $0.result.statistic) })
+        }
         for alert in outcome.alerts {
+            metrics.alert(kind: alert.kind, state: alert.state, severity: alert.severity)
             pending.batch.driftAlerts.append(FeatureStoreBatch.DriftAlertWrite(
                 alertID: alert.alertID, kind: alert.kind, state: alert.state, severity: alert.severity, modelName: alert.modelName,
                 modelVersion: Int32(alert.modelVersion), feature: alert.feature, test: alert.result.test.rawValue, statistic: alert.result.statistic,
@@ -302,6 +349,7 @@ package final class Worker: Sendable {
                 logger.error("micro-batch fenced: another worker owns its partitions now", metadata: ["error": "\(error)"])
                 fencedPartitions.withLock { $0 += batch.offsets.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) } }
                 counters.withLock { $0.fencedBatches += 1 }
+                metrics.fencedBatch()
                 return
             } catch let error as PostgresError where error.code == .connectionLost || error.code == .connectionFailed {
                 // Nothing of the batch committed; its rows are still in memory, so retrying is exact.
@@ -315,6 +363,10 @@ package final class Worker: Sendable {
         // Informational copy for lag tools; PostgreSQL's offsets are the ones the worker resumes from.
         try? await consumer.commit(offsets, synchronously: false)
         let finished = DispatchTime.now().uptimeNanoseconds
+        metrics.committed(events: batch.logRows.count, reasons: reasons, flushNanos: finished - started)
+        for offset in offsets {
+            if let high = consumer.cachedHighWatermark(offset.topicPartition) { metrics.lag(offset.topicPartition, messages: high - offset.offset) }
+        }
         counters.withLock { counters in
             counters.scoreNanos += scoreNanos
             counters.acknowledgeNanos += acknowledgeNanos

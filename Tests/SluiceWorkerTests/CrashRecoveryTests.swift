@@ -72,6 +72,13 @@ struct CrashRecoveryTests {
         #expect(last.terminationStatus == 0, "SIGTERM exits 0")
         #expect(kills == 4)
 
+        try await Self.expectStoreMatchesReference(environment, observer, after: "\(kills) kills")
+        await observer.close()
+    }
+
+    /// The store equals the reference computed from the topic; every processed offset has exactly one
+    /// feature-log row; every logged prediction was published (replays only with the same id and score).
+    static func expectStoreMatchesReference(_ environment: WorkerEnvironment, _ observer: PostgresConnection, after what: String) async throws {
         let setup = try WorkerSetup(config: try environment.config())
         let reference = try await ReferenceRun.compute(environment, setup: setup)
         let stored = try await environment.storedFeatures(observer)
@@ -84,7 +91,7 @@ struct CrashRecoveryTests {
         #expect(mismatches == 0)
         let logRows = try await observer.query("SELECT source_partition, source_offset FROM \(environment.schema).feature_log")
         let logged = try logRows.map { "\(try $0.decode(Int32.self, column: 0))/\(try $0.decode(Int64.self, column: 1))" }
-        #expect(logged.count == reference.processed, "no duplicate log rows after \(kills) kills")
+        #expect(logged.count == reference.processed, "no duplicate log rows after \(what)")
         #expect(Set(logged) == reference.processedOffsets, "no lost log rows")
 
         // Predictions are at least once: every logged prediction was published (a kill may have published some
@@ -100,11 +107,10 @@ struct CrashRecoveryTests {
             }
             scores[prediction.prediction_id] = prediction.score
         }
-        #expect(Set(scores.keys) == Set(predictions.keys), "no prediction lost after \(kills) kills")
+        #expect(Set(scores.keys) == Set(predictions.keys), "no prediction lost after \(what)")
         for (id, logged) in predictions where scores[id] != logged.score {
             Issue.record("prediction \(id): published \(String(describing: scores[id])), logged \(logged.score)")
         }
-        await observer.close()
     }
 
     @Test func twoWorkersInOneGroupWithOneKilledAndRestartedGiveTheSameStore() async throws {

@@ -84,7 +84,8 @@ struct WorkerEnvironment {
     /// The worker configuration: the example config's source and features, pointed at this environment.
     var yaml: String { yaml() }
 
-    func yaml(features: String = exampleFeatures) -> String {
+    /// - Parameter http: the `http:` section (by default a free port, so several workers can run at once).
+    func yaml(features: String = exampleFeatures, http: String = #"{address: "127.0.0.1:0"}"#) -> String {
         """
         kafka:
           brokers: "\(brokers)"
@@ -105,6 +106,7 @@ struct WorkerEnvironment {
         \(features)
         flush: {max_events: 2000, max_interval: 200ms}
         outputs: {predictions_topic: \(predictionsTopic), alerts_topic: \(alertsTopic)}
+        http: \(http)
         logging: {level: error}
         """
     }

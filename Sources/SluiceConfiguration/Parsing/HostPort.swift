@@ -1,7 +1,7 @@
 /// Checks `host:port` and `[ipv6]:port` addresses.
 enum HostPort {
-    /// Why `text` is not `host:port`, or nil when it is.
-    static func problem(with text: String) -> String? {
+    /// Why `text` is not `host:port`, or nil when it is. `allowAnyPort` accepts port 0 (listen on a free port).
+    static func problem(with text: String, allowAnyPort: Bool = false) -> String? {
         let host: Substring
         let port: Substring
         if text.hasPrefix("[") {
@@ -18,8 +18,8 @@ enum HostPort {
         }
         if host.isEmpty { return "empty host" }
         if host.contains(where: { $0 == " " || $0 == "/" }) { return "host contains a space or '/'" }
-        guard let number = Int(port), (1...65535).contains(number), port.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            return "port '\(port)' is not between 1 and 65535"
+        guard let number = Int(port), ((allowAnyPort ? 0 : 1)...65535).contains(number), port.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return "port '\(port)' is not between \(allowAnyPort ? 0 : 1) and 65535"
         }
         return nil
     }

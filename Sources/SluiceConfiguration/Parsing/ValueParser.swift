@@ -45,6 +45,14 @@ extension ValueParser where Value == String {
         return .success(text)
     }
 
+    /// `host:port` to listen on; port 0 picks a free port.
+    static let listenAddress = ValueParser(expected: "host:port, e.g. 127.0.0.1:8080 (port 0: any free port)") { text in
+        if let problem = HostPort.problem(with: text, allowAnyPort: true) {
+            return .failure(ValueIssue("'\(text)' is not a valid address (\(problem)); expected host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"))
+        }
+        return .success(text)
+    }
+
     /// A comma-separated list of `host:port` Kafka bootstrap brokers.
     static let brokers = ValueParser(expected: "a comma-separated list of host:port brokers") { text in
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }

@@ -1,6 +1,6 @@
 /// `http:` — the admin server (`/metrics`, `/healthz`, `/readyz`, model and snapshot endpoints).
 package struct HTTPConfig: Hashable, Sendable {
-    /// `address`: `host:port` to listen on.
+    /// `address`: `host:port` to listen on (port 0: a free port, reported in the log).
     package var address: String = "127.0.0.1:8080"
     /// `token`: bearer token for mutating endpoints; when nil they refuse every request. A secret.
     package var token: ConfigSecret?
@@ -18,7 +18,7 @@ package struct HTTPConfig: Hashable, Sendable {
 
     static func decode(_ m: MappingReader) -> HTTPConfig {
         var c = HTTPConfig()
-        c.address = m.value("address", default: c.address, .hostPort)
+        c.address = m.value("address", default: c.address, .listenAddress)
         // SLUICE_HTTP_TOKEN_FILE is the variable of `token_file`, so `token` has no separate _FILE variant.
         let token = m.read("token", tokenParser, secret: true, fileVariant: false)
         c.tokenFile = m.optional("token_file", .nonEmptyString)

@@ -140,6 +140,22 @@ package final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Stops fetching every partition assigned now or later, without leaving the group (`POST /v1/pause`): the
+    /// member keeps polling, so it keeps its partitions; batches fetched before the pause are still delivered.
+    package func pauseAll() throws(KafkaError) {
+        core.pausedAll.store(true, ordering: .sequentiallyConsistent)
+        try pause(try assignment())
+    }
+
+    /// Undoes `pauseAll()`: every assigned partition fetches again from where it stopped.
+    package func resumeAll() throws(KafkaError) {
+        core.pausedAll.store(false, ordering: .sequentiallyConsistent)
+        try resume(try assignment())
+    }
+
+    /// Whether `pauseAll()` is in effect.
+    package var isPaused: Bool { core.pausedAll.load(ordering: .sequentiallyConsistent) }
+
     /// The partitions currently assigned to this member.
     package func assignment() throws(KafkaError) -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
@@ -157,6 +173,15 @@ package final class KafkaConsumer: Sendable {
         return try await blocking.run {
             try Watermarks.query(handle.pointer, partition, timeoutMillis: timeoutMillis)
         }
+    }
+
+    /// The high watermark of a partition as last seen in a fetch response (no request to the broker); nil before
+    /// the first fetch. For lag metrics: lag = high watermark − the next offset to process.
+    package func cachedHighWatermark(_ partition: KafkaTopicPartition) -> Int64? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
     }
 
     /// Leaves the group and stops polling. Revocation during close is not reported as an event.
@@ -191,6 +216,8 @@ enum Watermarks {
 final class ConsumerCore: RdKafkaCallbackHandler {
     let logger: Logger
     let closing = Atomic<Bool>(false)
+    /// Set by `pauseAll()`: partitions assigned while it holds are paused as soon as they are assigned.
+    let pausedAll = Atomic<Bool>(false)
     private let continuation: AsyncStream<KafkaConsumerEvent>.Continuation
     private let slots: DispatchSemaphore
     private let rebalanceTimeoutMillis: Int
@@ -300,6 +327,12 @@ final class ConsumerCore: RdKafkaCallbackHandler {
                 let result = rd_kafka_assign(rk, partitions)
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR {
                     logger.error("assign failed", metadata: ["error": "\(String(cString: rd_kafka_err2str(result)))"])
+                }
+            }
+            if pausedAll.load(ordering: .sequentiallyConsistent) {
+                let result = rd_kafka_pause_partitions(rk, partitions)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    logger.error("could not pause newly assigned partitions", metadata: ["error": "\(String(cString: rd_kafka_err2str(result)))"])
                 }
             }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import SluiceKafka
 
 /// Takes a snapshot and announces it on the retrain-requests topic.
@@ -13,6 +14,9 @@ package struct SnapshotService: Sendable {
     /// The retrain-requests topic (`outputs.retrain_topic`).
     package let topic: String
     private let logger: Logger
+    /// Metric names (Prometheus): snapshots taken by reason, and rows exported.
+    package static let snapshotsMetric = "sluice_snapshots_total"
+    package static let rowsMetric = "sluice_snapshot_rows_total"
 
     package init(exporter: SnapshotExporter, producer: KafkaProducer?, topic: String,
                  logger: Logger = Logger(label: "sluice.snapshots")) {
@@ -27,6 +31,8 @@ package struct SnapshotService: Sendable {
     /// - Throws: what ``SnapshotExporter/export(_:)`` throws; nothing is published then.
     package func createSnapshot(_ request: SnapshotRequest) async throws -> SnapshotPublication {
         let snapshot = try await exporter.export(request)
+        Counter(label: Self.snapshotsMetric, dimensions: [("reason", request.reason.rawValue)]).increment()
+        Counter(label: Self.rowsMetric).increment(by: Int(clamping: snapshot.manifest.rows))
         let retrain = RetrainRequest(snapshot: snapshot)
         guard let producer else {
             return SnapshotPublication(snapshot: snapshot, retrainRequest: retrain, outcome: .skipped)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SluiceInference
 import SluiceRegistry
+import SluiceService
 
 extension ModelsCommand {
     /// `sluice models list [--name N] [--json]`.

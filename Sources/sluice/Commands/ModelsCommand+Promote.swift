@@ -3,6 +3,7 @@ import Foundation
 import SluiceEvaluation
 import SluiceInference
 import SluiceRegistry
+import SluiceService
 
 extension ModelsCommand {
     /// `sluice models promote NAME VERSION [--stage production|shadow] [--require COND …] [--snapshot ID]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SluiceInference
 import SluiceRegistry
+import SluiceService
 
 extension ModelsCommand {
     /// `sluice models show NAME VERSION [--json]`.

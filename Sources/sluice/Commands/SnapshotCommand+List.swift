@@ -2,6 +2,7 @@ import ArgumentParser
 import SluiceConfiguration
 import SluiceFeatures
 import SluiceRegistry
+import SluiceService
 import SluiceSnapshots
 
 extension SnapshotCommand {

@@ -1,39 +1,11 @@
 import Foundation
 import SluiceFeatures
 import SluiceKafka
+import SluiceService
 import SluiceSnapshots
 
 /// How `sluice snapshot` prints: aligned text for people, JSON (`--json`) for programs.
 extension SnapshotCommand {
-    /// `snapshot create --json`.
-    struct CreatedJSON: Encodable {
-        var snapshot: SnapshotManifest
-        var directory: String
-        var retrainRequest: RetrainRequest
-        var published: Delivery?
-        var publishError: String?
-
-        struct Delivery: Encodable {
-            var topic: String
-            var partition: Int32
-            var offset: Int64
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case snapshot, directory, published
-            case retrainRequest = "retrain_request", publishError = "publish_error"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(snapshot, forKey: .snapshot)
-            try container.encode(directory, forKey: .directory)
-            try container.encode(retrainRequest, forKey: .retrainRequest)
-            try container.encode(published, forKey: .published)  // null when not published
-            try container.encodeIfPresent(publishError, forKey: .publishError)
-        }
-    }
-
     /// A `snapshots` row as `snapshot list --json` prints it.
     struct EntryJSON: Encodable {
         var entry: SnapshotEntry
@@ -72,14 +44,7 @@ extension SnapshotCommand {
     }
 
     static func json(_ publication: SnapshotPublication) throws -> String {
-        var value = CreatedJSON(snapshot: publication.snapshot.manifest, directory: publication.snapshot.directory,
-                                retrainRequest: publication.retrainRequest)
-        switch publication.outcome {
-        case .delivered(let report): value.published = .init(topic: report.topic, partition: report.partition, offset: report.offset)
-        case .failed(let error): value.publishError = "\(error)"
-        case .skipped: break
-        }
-        return try ModelsCommand.json(value)
+        try ModelsCommand.json(SnapshotCreatedJSON(publication))
     }
 
     static func text(_ publication: SnapshotPublication, topic: String) -> String {
