@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Metrics
+import Prometheus
 import NIOCore
 import ServiceLifecycle
 import SluiceConfiguration
@@ -49,8 +51,20 @@ struct ServiceTests {
         }
     }
 
-    static func start(_ environment: WorkerEnvironment, extra: String = "") async throws -> Running {
-        PrometheusExport.bootstrap()
+    /// Starts the service; with `metrics`, everything it makes reports to that registry (bound with
+    /// `withMetricsFactory` around the start, so workers of tests running in parallel do not add to it).
+    static func start(_ environment: WorkerEnvironment, extra: String = "", metrics: PrometheusCollectorRegistry? = nil) async throws -> Running {
+        guard let metrics else { return try await start(environment, extra: extra, render: PrometheusExport.render) }
+        return try await withMetricsFactory(PrometheusMetricsFactory(registry: metrics)) {
+            try await start(environment, extra: extra, render: {
+                var buffer: [UInt8] = []
+                metrics.emit(into: &buffer)
+                return buffer
+            })
+        }
+    }
+
+    private static func start(_ environment: WorkerEnvironment, extra: String, render: @escaping @Sendable () -> [UInt8]) async throws -> Running {
         let config = try SluiceConfig.load(yamlText: environment.yaml(http: #"{address: "127.0.0.1:0", token: \#(token)}"#) + """
 
             labels: {enabled: false}
@@ -59,7 +73,7 @@ struct ServiceTests {
             """, environment: [:]).config
         let port = Mutex<Int?>(nil)
         let app = try await SluiceApplication(config: config, setup: try WorkerSetup(config: config), logger: WorkerEnvironment.logger,
-                                              onListening: { listening in port.withLock { $0 = listening } })
+                                              renderMetrics: render, onListening: { listening in port.withLock { $0 = listening } })
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: app.services(), logger: WorkerEnvironment.logger))
         let task = Task { try await group.run() }
         try await waitFor("the HTTP server listens") { port.withLock { $0 } != nil }
@@ -85,7 +99,7 @@ struct ServiceTests {
         let features = try WorkerSetup(config: try environment.config()).featureNames
         _ = try await registry.register(name: "default", artifact: linearModelJSON(weights: [0.004, 0.3, -0.2, -0.0001], intercept: -1.5),
                                         format: nil, stage: .staging, pipelineFeatures: features)
-        let service = try await Self.start(environment)
+        let service = try await Self.start(environment, metrics: PrometheusCollectorRegistry())
 
         // Probes: alive at once; not ready while no production model is loaded, and it says so.
         #expect(try await service.get("/healthz") == (200, #"{"status":"alive"}"#))
