@@ -28,9 +28,12 @@ package struct AdminAPI: Sendable {
     /// The features the pipeline computes (a registered model must use only these).
     package let pipelineFeatures: [String]
     package let logger: Logger
+    /// The Prometheus text for `GET /metrics` (the process's registry; tests pass their own).
+    package let renderMetrics: @Sendable () -> [UInt8]
 
     package init(config: SluiceConfig, worker: Worker, readiness: Readiness, pool: PostgresPool, snapshots: AlertSnapshots,
-                 pipelineFeatures: [String], logger: Logger) {
+                 pipelineFeatures: [String], logger: Logger, renderMetrics: @escaping @Sendable () -> [UInt8] = PrometheusExport.render) {
+        self.renderMetrics = renderMetrics
         self.config = config
         self.worker = worker
         self.readiness = readiness
@@ -52,7 +55,7 @@ package struct AdminAPI: Sendable {
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: PrometheusExport.render())))
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: renderMetrics())))
         }
         router.get("/v1/features/:entity") { request, context in
             try await respond { try await features(request, context) }

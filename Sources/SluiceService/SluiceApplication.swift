@@ -38,7 +38,9 @@ package final class SluiceApplication: Sendable {
     /// registry's watcher (loading the serving models now), the snapshot service and the admin API.
     /// - Parameter exitAfterIdle: stop gracefully once no event has arrived for this many seconds after the first.
     /// - Throws: ``ServiceError`` for an `http.address` that cannot be listened on; what connecting or migrating throws.
+    /// - Parameter renderMetrics: the Prometheus text `GET /metrics` serves (the process's registry by default).
     package init(config: SluiceConfig, setup: WorkerSetup, logger: Logger, exitAfterIdle: Double? = nil,
+                 renderMetrics: @escaping @Sendable () -> [UInt8] = PrometheusExport.render,
                  onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         self.config = config
         self.setup = setup
@@ -97,7 +99,7 @@ package final class SluiceApplication: Sendable {
         self.readiness = readiness
         self.pool = pool
         self.api = AdminAPI(config: config, worker: worker, readiness: readiness, pool: pool, snapshots: snapshots,
-                            pipelineFeatures: setup.featureNames, logger: Logger(label: "sluice.http"))
+                            pipelineFeatures: setup.featureNames, logger: Logger(label: "sluice.http"), renderMetrics: renderMetrics)
         self.connections = [connection, reader, registryConnection, listener, snapshotConnection, readinessConnection] + (labelsConnection.map { [$0] } ?? [])
     }
 
@@ -112,7 +114,8 @@ package final class SluiceApplication: Sendable {
             },
             logger: Logger(label: "sluice.http"))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: http, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "http"),
+            .init(service: ListeningService(address: config.http.address, server: http), successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "http"),
             .init(service: TaskService { [watcher] in await watcher.run() }, serviceName: "model-watcher"),
             .init(service: ScheduleService(snapshots: snapshots, modelName: config.model.name), serviceName: "snapshot-schedule"),
         ]
@@ -158,6 +161,22 @@ package final class SluiceApplication: Sendable {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return .hostname(host.isEmpty ? "0.0.0.0" : host, port: port)
+    }
+}
+
+/// The HTTP server; a failure to listen names the address and the setting to change.
+struct ListeningService: Service {
+    let address: String
+    let server: any Service
+
+    func run() async throws {
+        do {
+            try await server.run()
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw ServiceError("the HTTP admin server could not listen on \(address) (\(error)); expected a free host:port in http.address (SLUICE_HTTP_ADDRESS)")
+        }
     }
 }
 

@@ -210,6 +210,10 @@ import Testing
         let error = try #require(singleError("http:\n  address: 8080"))
         #expect(error.path == "http.address")
         #expect(error.message.hasPrefix("'8080' is not a valid address"))
+        // Port 0 listens on a free port (tests, several workers on one host); 65536 does not exist.
+        #expect(try load(minimalSource + "\n" + minimalFeatures + "\nhttp:\n  address: 127.0.0.1:0\n").config.http.address == "127.0.0.1:0")
+        let tooHigh = try #require(singleError("http:\n  address: 0.0.0.0:65536"))
+        #expect(tooHigh.message.contains("port '65536' is not between 0 and 65535"))
         let both = loadErrors(minimalSource + "\n" + minimalFeatures + "\nhttp:\n  token: abc\n  token_file: /t\n", files: ["/t": "x"])
         #expect(both.first(at: "http.token_file")?.message == "both http.token and http.token_file are set; set only one")
         let unreadable = try #require(singleError("http:\n  token_file: /missing"))

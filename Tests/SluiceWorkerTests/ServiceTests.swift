@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Metrics
+import Prometheus
 import NIOCore
 import ServiceLifecycle
 import SluiceConfiguration
@@ -49,8 +51,20 @@ struct ServiceTests {
         }
     }
 
-    static func start(_ environment: WorkerEnvironment, extra: String = "") async throws -> Running {
-        PrometheusExport.bootstrap()
+    /// Starts the service; with `metrics`, everything it makes reports to that registry (bound with
+    /// `withMetricsFactory` around the start, so workers of tests running in parallel do not add to it).
+    static func start(_ environment: WorkerEnvironment, extra: String = "", metrics: PrometheusCollectorRegistry? = nil) async throws -> Running {
+        guard let metrics else { return try await start(environment, extra: extra, render: PrometheusExport.render) }
+        return try await withMetricsFactory(PrometheusMetricsFactory(registry: metrics)) {
+            try await start(environment, extra: extra, render: {
+                var buffer: [UInt8] = []
+                metrics.emit(into: &buffer)
+                return buffer
+            })
+        }
+    }
+
+    private static func start(_ environment: WorkerEnvironment, extra: String, render: @escaping @Sendable () -> [UInt8]) async throws -> Running {
         let config = try SluiceConfig.load(yamlText: environment.yaml(http: #"{address: "127.0.0.1:0", token: \#(token)}"#) + """
 
             labels: {enabled: false}
@@ -59,7 +73,7 @@ struct ServiceTests {
             """, environment: [:]).config
         let port = Mutex<Int?>(nil)
         let app = try await SluiceApplication(config: config, setup: try WorkerSetup(config: config), logger: WorkerEnvironment.logger,
-                                              onListening: { listening in port.withLock { $0 = listening } })
+                                              renderMetrics: render, onListening: { listening in port.withLock { $0 = listening } })
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: app.services(), logger: WorkerEnvironment.logger))
         let task = Task { try await group.run() }
         try await waitFor("the HTTP server listens") { port.withLock { $0 } != nil }
@@ -85,7 +99,7 @@ struct ServiceTests {
         let features = try WorkerSetup(config: try environment.config()).featureNames
         _ = try await registry.register(name: "default", artifact: linearModelJSON(weights: [0.004, 0.3, -0.2, -0.0001], intercept: -1.5),
                                         format: nil, stage: .staging, pipelineFeatures: features)
-        let service = try await Self.start(environment)
+        let service = try await Self.start(environment, metrics: PrometheusCollectorRegistry())
 
         // Probes: alive at once; not ready while no production model is loaded, and it says so.
         #expect(try await service.get("/healthz") == (200, #"{"status":"alive"}"#))
@@ -262,6 +276,57 @@ struct ServiceTests {
         restarted.waitUntilExit()
         #expect(restarted.terminationStatus == 0)
         try await CrashRecoveryTests.expectStoreMatchesReference(environment, observer, after: "a SIGTERM under load and a restart")
+        await observer.close()
+    }
+
+    @Test func aShutdownPastItsTimeoutIsForcedAndLosesNothing() async throws {
+        let environment = try await WorkerEnvironment(partitions: 2)
+        defer { Task { try? await environment.dropSchema() } }
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-force-\(environment.id).yaml").path
+        try (environment.yaml + "\nshutdown: {timeout: 1s}\nlabels: {enabled: false}\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let observer = try await environment.connect()
+        let locker = try await environment.connect()
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        try await environment.produce(1_000, seed: 51, startMillis: start)
+
+        let errors = Pipe()
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: CrashRecoveryTests.sluiceBinary)
+        worker.arguments = ["run", "--config", configPath]
+        worker.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLUICE_") }
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = errors
+        try worker.run()
+        try await environment.waitUntilCaughtUp(observer)
+        // The offsets table is locked, so the next micro-batch cannot commit and the drain cannot finish.
+        let committed = try await environment.storedOffsets(observer)
+        try await locker.execute("BEGIN")
+        try await locker.execute("LOCK TABLE \(environment.schema).consumer_offsets IN ACCESS EXCLUSIVE MODE")
+        try await environment.produce(1_000, seed: 52, startMillis: start + 100_000)
+        try await waitFor("the worker has a micro-batch waiting on the lock") {
+            let rows = try await observer.query("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            return try rows.first!.decode(Int64.self, column: 0) > 0
+        }
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        #expect(worker.terminationReason == .exit && worker.terminationStatus == ShutdownController.timeoutExitCode, "status \(worker.terminationStatus)")
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("forced exit") && log.contains("shutdown.timeout") && log.contains("consumed event(s) not committed"), "\(log.suffix(2_000))")
+        try await locker.execute("ROLLBACK")
+        #expect(try await environment.storedOffsets(observer) == committed, "the blocked micro-batch never committed")
+
+        // A restart consumes the abandoned events again: the store ends equal to the reference.
+        let restarted = try CrashRecoveryTests.startWorker(configPath: configPath)
+        try await environment.waitUntilCaughtUp(observer)
+        kill(restarted.processIdentifier, SIGTERM)
+        restarted.waitUntilExit()
+        #expect(restarted.terminationStatus == 0)
+        let reference = try await ReferenceRun.compute(environment, setup: try WorkerSetup(config: try environment.config()))
+        #expect(try await environment.storedFeatures(observer) == reference.features)
+        let logged = try await observer.query("SELECT count(*) FROM \(environment.schema).feature_log").first!.decode(Int64.self, column: 0)
+        #expect(logged == Int64(reference.processed), "each processed event logged once")
+        await locker.close()
         await observer.close()
     }
 }
