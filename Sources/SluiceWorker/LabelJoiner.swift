@@ -140,7 +140,8 @@ package final class LabelJoiner: Sendable {
                                                     topic: message.topic, partition: message.partition, offset: message.offset),
                             key: message.key.map(Array.init), value: Array(message.value), due: now))
                     case .failure(let failure):
-                        loop.refused.append(DeadLetter.message(to: deadLetterTopic, from: message, reason: failure.reason.rawValue, description: failure.description))
+                        loop.refused.append(DeadLetter.message(to: deadLetterTopic, from: message, reason: failure.reason.rawValue, description: failure.description,
+                                                                       maxMessageBytes: setup.config.kafka.producer.maxMessageBytes))
                         loop.refusedReasons[failure.reason.rawValue, default: 0] += 1
                     }
                 }
@@ -184,7 +185,8 @@ package final class LabelJoiner: Sendable {
         var reasons: [String: Int] = [:]
         func refuse(_ item: Item, _ reason: LabelDecoder.Reason, _ text: String) {
             refused.append(DeadLetter.message(to: deadLetterTopic, key: item.key, value: item.value, sourceTopic: item.label.topic,
-                                              partition: item.label.partition, offset: item.label.offset, reason: reason.rawValue, description: text))
+                                              partition: item.label.partition, offset: item.label.offset, reason: reason.rawValue, description: text,
+                                              maxMessageBytes: setup.config.kafka.producer.maxMessageBytes))
             reasons[reason.rawValue, default: 0] += 1
         }
         var retried = 0

@@ -211,6 +211,7 @@ struct Pipeline {
 
     private mutating func deadLetter(_ message: KafkaMessage, reason: String, description: String) {
         pending.reasons[reason, default: 0] += 1
-        pending.deadLetters.append(DeadLetter.message(to: setup.deadLetterTopic(for: message.topic), from: message, reason: reason, description: description))
+        pending.deadLetters.append(DeadLetter.message(to: setup.deadLetterTopic(for: message.topic), from: message, reason: reason, description: description,
+                                                           maxMessageBytes: setup.config.kafka.producer.maxMessageBytes))
     }
 }

@@ -62,11 +62,18 @@ extension ModelsCommand {
                 } catch {
                     throw ModelsCommandError("cannot read model file \(file): \(error.localizedDescription)")
                 }
-                // Features of string fields exist in the pipeline but cannot be model inputs: say so, rather than
-                // calling them missing. A file that does not load is left to the registry's own error.
-                if let model = try? ModelLoader.load(bytes: artifact, format: format) {
-                    try pipeline.check(modelFeatures: model.featureNames, name: name)
+                // A file that does not load fails here, naming the file, before the database is touched.
+                let model: LoadedModel
+                do throws(ModelError) {
+                    model = try ModelLoader.load(bytes: artifact, format: format)
+                } catch {
+                    let expected = format.map { "a valid \($0.rawValue) model" }
+                        ?? "a model in one of the formats \(ModelFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+                    throw ModelsCommandError("cannot register model '\(name)': model file \(file) (\(artifact.count) bytes) is not \(expected): \(error.message)")
                 }
+                // Features of string fields exist in the pipeline but cannot be model inputs: say so, rather than
+                // calling them missing.
+                try pipeline.check(modelFeatures: model.featureNames, name: name)
                 // Read the reference file now (a missing or Parquet file fails before the database is touched); the
                 // registry builds the profile from it once the model loaded and passed the feature check, and
                 // inserts it with the version.
