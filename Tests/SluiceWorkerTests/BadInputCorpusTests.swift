@@ -220,10 +220,9 @@ struct BadInputCorpusTests {
         await observer.close()
     }
 
-    /// An entity id with U+0000, which JSON allows (`"\u0000"`) and PostgreSQL `text` does not, must be
-    /// dead-lettered, not stop the worker. Today the decoder accepts it and the worker exits with SQLSTATE 22021
-    /// ("invalid byte sequence for encoding UTF8: 0x00") on the entities lookup, and again on every restart.
-    @Test(.disabled("known bug: an entity id holding U+0000 stops the worker (SQLSTATE 22021); the decoder must reject it"))
+    /// An entity id with U+0000, which JSON allows (`"\u0000"`) and PostgreSQL `text` does not, is dead-lettered
+    /// (`missing_entity`: no usable entity) instead of stopping the worker with SQLSTATE 22021 on every restart.
+    @Test
     func anEntityIDHoldingANULCharacterIsDeadLetteredAndTheWorkerGoesOn() async throws {
         let environment = try await WorkerEnvironment(partitions: 1)
         defer { Task { try? await environment.dropSchema() } }
@@ -260,6 +259,8 @@ struct BadInputCorpusTests {
         }
         let nulLetter = letters.first { headers($0)["sluice.source.offset"] == "1" }
         #expect(nulLetter.map { Array($0.value) } == nul, "the NUL event is dead-lettered whole")
+        #expect(nulLetter.flatMap { headers($0)["sluice.error.reason"] } == "missing_entity")
+        #expect(nulLetter.flatMap { headers($0)["sluice.error"] }?.contains("U+0000") == true)
         await connection.close()
         await reader.close()
         await observer.close()

@@ -57,8 +57,9 @@ extension EventDecoder {
             return
         case .entity where isQuote:
             let token = try scanner.scanString()
-            if token.length > 0 {
-                event.entityID = scanner.makeString(token)
+            let entity = scanner.makeString(token)
+            if token.length > 0, !entity.utf8.contains(0) {
+                event.entityID = entity
                 progress.entitySeen = true
             } else {
                 applyMember(slotIndex, value: .string(token), scanner: scanner, progress: &progress, event: &event)
@@ -66,7 +67,12 @@ extension EventDecoder {
             return
         case .eventID where isQuote:
             let token = try scanner.scanString()
-            event.eventID = token.length > 0 ? scanner.makeString(token) : nil
+            let id = token.length > 0 ? scanner.makeString(token) : nil
+            if let id, id.utf8.contains(0) {
+                applyMember(slotIndex, value: .string(token), scanner: scanner, progress: &progress, event: &event)
+            } else {
+                event.eventID = id
+            }
             return
         case .doubleField where isNumber:
             let number = try scanner.scanNumber()
@@ -126,7 +132,13 @@ extension EventDecoder {
                 progress.record(EventDecodeError(reason: .missingEntity, message: "entity field '\(slotNames[slot])' is an empty string; expected \(expected)", field: slotNames[slot]))
                 return
             }
-            event.entityID = scanner.makeString(token)
+            let entity = scanner.makeString(token)
+            // JSON may escape U+0000 (\u0000); PostgreSQL text cannot hold it, so such an id is unusable.
+            guard !entity.utf8.contains(0) else {
+                progress.record(EventDecodeError(reason: .missingEntity, message: "entity field '\(slotNames[slot])' contains U+0000 (\\u0000), which the feature store cannot keep; expected \(expected) without U+0000", field: slotNames[slot]))
+                return
+            }
+            event.entityID = entity
             progress.entitySeen = true
         case .number(let number):
             switch number.integerValue() {
@@ -152,7 +164,12 @@ extension EventDecoder {
     ) {
         switch value {
         case .string(let token):
-            event.eventID = token.length > 0 ? scanner.makeString(token) : nil
+            let id = token.length > 0 ? scanner.makeString(token) : nil
+            if let id, id.utf8.contains(0) {
+                progress.record(EventDecodeError(reason: .wrongType, message: "field '\(slotNames[slot])': the event id contains U+0000 (\\u0000), which the feature store cannot keep; expected a string without U+0000 or an integer", field: slotNames[slot]))
+                return
+            }
+            event.eventID = id
         case .number(let number):
             if case .value(let v) = number.integerValue() {
                 event.eventID = String(v)
