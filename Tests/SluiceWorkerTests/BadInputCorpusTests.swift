@@ -173,96 +173,75 @@ struct BadInputCorpusTests {
         await observer.close()
     }
 
-    /// An event larger than the producer's `message.max.bytes` (default 1 MB), whose dead letter cannot be produced
-    /// whole, must not stop the worker: its dead letter carries the first bytes that fit and the original size.
-    @Test func anEventTooLargeForTheProducerIsDeadLetteredTruncatedAndTheWorkerGoesOn() async throws {
+    /// The outcome of one bad event between two good ones (`before` at offset 0, `after` at offset 2).
+    struct Sandwich {
+        var bad: [UInt8]
+        var stored: [String: [String: FieldValue]]
+        var letter: KafkaMessage?
+        var headers: [String: String]
+    }
+
+    /// Produces `before`, the event `bad(entity:offset:pad:)` makes at offset 1, and `after` to a one-partition
+    /// topic (with a producer allowing 16 MB); runs an in-process worker with the default 1 MB producer limit until
+    /// it has caught up; returns the stored features and offset 1's dead letter.
+    private func runBetweenGoodEvents(_ bad: (_ event: (String, Int64, Int) -> [UInt8]) -> [UInt8]) async throws -> Sandwich {
         let environment = try await WorkerEnvironment(partitions: 1)
         defer { Task { try? await environment.dropSchema() } }
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        func event(_ entity: String, _ offset: Int64, pad: Int = 0) -> [UInt8] {
+        func event(_ entity: String, _ offset: Int64, _ pad: Int) -> [UInt8] {
             Array(#"{"user_id": "\#(entity)", "ts": \#(now - 60_000 + offset), "amount": 1.5, "merchant": "m", "country": "DE", "pad": "\#(String(repeating: "x", count: pad))"}"#.utf8)
         }
-        let big = event("big", 1, pad: 2_000_000)
+        let middle = bad(event)
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: environment.brokers)
         producerConfiguration.maxMessageBytes = 16_000_000
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: WorkerEnvironment.logger)
-        _ = try await producer.sendBatch([event("before", 0), big, event("after", 2)].map {
+        _ = try await producer.sendBatch([event("before", 0, 0), middle, event("after", 2, 0)].map {
             KafkaProducerMessage(topic: environment.topic, key: nil, value: $0)
         })
         try await producer.close()
         let config = try environment.config()
         #expect(config.kafka.producer.maxMessageBytes == 1_000_000)
-        let setup = try WorkerSetup(config: config)
         let connection = try await environment.connect()
         try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
         let reader = try await environment.connect()
-        let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: WorkerEnvironment.logger)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: reader, logger: WorkerEnvironment.logger)
         let running = Task { try await worker.run() }
         let observer = try await environment.connect()
         try await environment.waitUntilCaughtUp(observer, timeout: .seconds(60))
         await worker.stop()
         try await running.value
         let stored = try await environment.storedFeatures(observer)
-        #expect(stored["before"] != nil && stored["after"] != nil)
-
-        let letters = try await environment.consume(environment.topic + ".dlq", count: 1)
         func headers(_ letter: KafkaMessage) -> [String: String] {
             Dictionary(letter.headers.map { ($0.name, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
         }
-        let bigLetter = try #require(letters.first { headers($0)["sluice.source.offset"] == "1" })
-        #expect(headers(bigLetter)["sluice.error.reason"] == "oversized")
-        #expect(headers(bigLetter)["sluice.payload.truncated"] == String(big.count), "the original size")
-        #expect(headers(bigLetter)["sluice.error"]?.contains("payload truncated from \(big.count) to") == true)
-        #expect(bigLetter.value.count < 1_000_000 && bigLetter.value.count > 990_000, "as much as fits: \(bigLetter.value.count) bytes")
-        #expect(Array(bigLetter.value) == Array(big.prefix(bigLetter.value.count)), "the first bytes of the original")
+        let letter = try await environment.consume(environment.topic + ".dlq", count: 1).first { headers($0)["sluice.source.offset"] == "1" }
         await connection.close()
         await reader.close()
         await observer.close()
+        return Sandwich(bad: middle, stored: stored, letter: letter, headers: letter.map(headers) ?? [:])
+    }
+
+    /// An event larger than the producer's `message.max.bytes` (default 1 MB), whose dead letter cannot be produced
+    /// whole, must not stop the worker: its dead letter carries the first bytes that fit and the original size.
+    @Test func anEventTooLargeForTheProducerIsDeadLetteredTruncatedAndTheWorkerGoesOn() async throws {
+        let run = try await runBetweenGoodEvents { event in event("big", 1, 2_000_000) }
+        #expect(run.stored["before"] != nil && run.stored["after"] != nil)
+        let bigLetter = try #require(run.letter)
+        let big = run.bad
+        #expect(run.headers["sluice.error.reason"] == "oversized")
+        #expect(run.headers["sluice.payload.truncated"] == String(big.count), "the original size")
+        #expect(run.headers["sluice.error"]?.contains("payload truncated from \(big.count) to") == true)
+        #expect(bigLetter.value.count < 1_000_000 && bigLetter.value.count > 990_000, "as much as fits: \(bigLetter.value.count) bytes")
+        #expect(Array(bigLetter.value) == Array(big.prefix(bigLetter.value.count)), "the first bytes of the original")
     }
 
     /// An entity id with U+0000, which JSON allows (`"\u0000"`) and PostgreSQL `text` does not, is dead-lettered
     /// (`missing_entity`: no usable entity) instead of stopping the worker with SQLSTATE 22021 on every restart.
-    @Test
-    func anEntityIDHoldingANULCharacterIsDeadLetteredAndTheWorkerGoesOn() async throws {
-        let environment = try await WorkerEnvironment(partitions: 1)
-        defer { Task { try? await environment.dropSchema() } }
-        let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        func event(_ entity: String, _ offset: Int64, pad: Int = 0) -> [UInt8] {
-            Array(#"{"user_id": "\#(entity)", "ts": \#(now - 60_000 + offset), "amount": 1.5, "merchant": "m", "country": "DE", "pad": "\#(String(repeating: "x", count: pad))"}"#.utf8)
-        }
-        let nul = event(#"nul\u0000inside"#, 1)
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: environment.brokers)
-        producerConfiguration.maxMessageBytes = 16_000_000
-        let producer = try KafkaProducer(configuration: producerConfiguration, logger: WorkerEnvironment.logger)
-        _ = try await producer.sendBatch([event("before", 0), nul, event("after", 2)].map {
-            KafkaProducerMessage(topic: environment.topic, key: nil, value: $0)
-        })
-        try await producer.close()
-        let config = try environment.config()
-        #expect(config.kafka.producer.maxMessageBytes == 1_000_000)
-        let setup = try WorkerSetup(config: config)
-        let connection = try await environment.connect()
-        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
-        let reader = try await environment.connect()
-        let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: WorkerEnvironment.logger)
-        let running = Task { try await worker.run() }
-        let observer = try await environment.connect()
-        try await environment.waitUntilCaughtUp(observer, timeout: .seconds(30))
-        await worker.stop()
-        try await running.value
-        let stored = try await environment.storedFeatures(observer)
-        #expect(stored["before"] != nil && stored["after"] != nil)
-
-        let letters = try await environment.consume(environment.topic + ".dlq", count: 1)
-        func headers(_ letter: KafkaMessage) -> [String: String] {
-            Dictionary(letter.headers.map { ($0.name, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
-        }
-        let nulLetter = letters.first { headers($0)["sluice.source.offset"] == "1" }
-        #expect(nulLetter.map { Array($0.value) } == nul, "the NUL event is dead-lettered whole")
-        #expect(nulLetter.flatMap { headers($0)["sluice.error.reason"] } == "missing_entity")
-        #expect(nulLetter.flatMap { headers($0)["sluice.error"] }?.contains("U+0000") == true)
-        await connection.close()
-        await reader.close()
-        await observer.close()
+    @Test func anEntityIDHoldingANULCharacterIsDeadLetteredAndTheWorkerGoesOn() async throws {
+        let run = try await runBetweenGoodEvents { event in event(#"nul\u0000inside"#, 1, 0) }
+        #expect(run.stored["before"] != nil && run.stored["after"] != nil)
+        #expect(run.letter.map { Array($0.value) } == run.bad, "the NUL event is dead-lettered whole")
+        #expect(run.headers["sluice.error.reason"] == "missing_entity")
+        #expect(run.headers["sluice.error"]?.contains("U+0000") == true)
     }
 }
