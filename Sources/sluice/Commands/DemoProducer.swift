@@ -28,8 +28,9 @@ struct DemoProducer {
     /// Produces the events and waits for Kafka's acknowledgements; returns how many were delivered.
     ///
     /// With a `rate`, event `i` is due `i / rate` seconds after the start and is never sent before then: the
-    /// producer sends every event that is due, then sleeps until the next one is (a token bucket whose batch is
-    /// whatever fell due during the sleep), so it keeps the rate on average without bursts ahead of schedule.
+    /// producer sends every event that is due, then sleeps until the next one is, for at least 1 ms (a token
+    /// bucket whose batch is whatever fell due during the sleep), so it keeps the rate on average without bursts
+    /// ahead of schedule; an event waits at most about a millisecond past its due time.
     /// - Parameter sent: called with each event's index and its time on `Measure.hostNanos()`'s clock: the time
     ///   it was due (with a rate: lateness of the producer itself, or waiting for `credit`, counts against the
     ///   pipeline, as a user would see it) or the time it was handed to librdkafka (as fast as possible).
@@ -55,7 +56,8 @@ struct DemoProducer {
             let due = nanosPerEvent.map { started + UInt64(Double(index) * $0) }
             if let due {
                 let current = Measure.hostNanos()
-                if due > current { try await Task.sleep(nanoseconds: due - current) }
+                // At most one wake-up per millisecond: a sleep per event would cost more CPU than the event.
+                if due > current { try await Task.sleep(nanoseconds: max(due - current, 1_000_000)) }
             }
             if let credit {
                 while index >= credit() { try await Task.sleep(for: .milliseconds(1)) }
