@@ -97,7 +97,7 @@ enum BenchWorker {
     /// Prints a result as pretty JSON with snake_case keys.
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
