@@ -51,7 +51,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Longest a micro-batch stays open, in milliseconds (flush.max_interval). Default: 500, with --rate 5.")
     var maxIntervalMs: Int?
 
-    @Option(help: "Messages per consumer poll (kafka.consumer.poll_batch_size), at most the micro-batch. Default: 2000, with --rate the events of 5 ms (at least 50).")
+    @Option(help: "Messages per consumer poll (kafka.consumer.poll_batch_size), at most the micro-batch. Default: 2000, with --rate the events of 5 ms (at least 10).")
     var pollBatch: Int?
 
     @Option(help: "The worker's producer linger, in milliseconds (kafka.producer.linger). Default: 5, with --rate 1.")
@@ -95,6 +95,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
     @Flag(help: "Keep the bench schemas (bench_<id>, bench_<id>_bound) instead of dropping them.")
     var keep = false
+
+    @Option(help: "Write the latency per second of sending (second, events, p50, p99, max in ms) to this CSV file (with several --batch sizes, one file each: FILE.<size>).")
+    var latencyCSV: String?
 
     @Flag(help: "Print the result as JSON (an array of results when --batch lists several sizes).")
     var json = false
@@ -158,7 +161,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let maxInterval = maxIntervalMs ?? (rate == nil ? 500 : 5)
         settings.maxInterval = .milliseconds(maxInterval)
         // A poll batch larger than the micro-batch would make every micro-batch a poll batch.
-        settings.pollBatchSize = min(microBatch, pollBatch ?? rate.map { max(50, Int($0 * 0.005)) } ?? 2_000)
+        settings.pollBatchSize = min(microBatch, pollBatch ?? rate.map { max(10, Int($0 * 0.005)) } ?? 2_000)
         settings.linger = .milliseconds(lingerMs ?? (rate == nil ? 5 : 1))
         settings.fetchWaitMillis = fetchWaitMs
         settings.synchronousCommit = !asyncCommit
@@ -285,11 +288,27 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let warmupNanos = rate == nil ? 0 : UInt64(warmup * 1e9)
         var latencies: [UInt64] = []
         latencies.reserveCapacity(events)
+        var perSecond: [[UInt64]] = []
         var missing = 0
         for index in 0..<events where sent[index] != 0 {
             guard received[index] != 0 else { missing += 1; continue }
+            let latency = received[index] > sent[index] ? received[index] - sent[index] : 0
+            if latencyCSV != nil {
+                let second = Int((sent[index] - sent[0]) / 1_000_000_000)
+                while perSecond.count <= second { perSecond.append([]) }
+                perSecond[second].append(latency)
+            }
             if sent[index] < sent[0] + warmupNanos { continue }
-            latencies.append(received[index] > sent[index] ? received[index] - sent[index] : 0)
+            latencies.append(latency)
+        }
+        if let latencyCSV {
+            var csv = "second,events,p50_ms,p99_ms,max_ms\n"
+            for (second, values) in perSecond.enumerated() {
+                guard let summary = LatencyPercentiles(nanoseconds: values) else { continue }
+                csv += "\(second),\(summary.count),\(summary.p50),\(summary.p99),\(summary.max)\n"
+            }
+            let path = (try microBatches()).count > 1 ? "\(latencyCSV).\(microBatch)" : latencyCSV
+            try csv.write(toFile: path, atomically: true, encoding: .utf8)
         }
 
         var bound: PostgresBound.Result? = nil
