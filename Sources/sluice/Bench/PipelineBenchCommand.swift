@@ -87,6 +87,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip the PostgreSQL bound (replaying the run's micro-batches into PostgreSQL alone).")
     var noBound = false
 
+    @Flag(help: "Also replay the feature-log rows alone and the entity upserts alone, to show what of the bound each costs.")
+    var boundParts = false
+
     @Option(help: "Take source, features, drift and model settings from this configuration file (it must declare the demo events' fields), e.g. config/sluice.yaml. Default: the built-in 10 features.")
     var config: String?
 
@@ -312,9 +315,13 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         }
 
         var bound: PostgresBound.Result? = nil
+        var boundParts: [PostgresBound.Result] = []
         if !noBound {
-            bound = try await PostgresBound.measure(url: url, sourceSchema: settings.schema, group: settings.group, featureSet: setup.featureSet,
-                                                    synchronousCommit: !asyncCommit, keep: keep, logger: logger)
+            for part in self.boundParts ? PostgresBound.Part.allCases : [.all] {
+                let result = try await PostgresBound.measure(url: url, sourceSchema: settings.schema, group: settings.group, featureSet: setup.featureSet,
+                                                             synchronousCommit: !asyncCommit, keep: keep, part: part, logger: logger)
+                if part == .all { bound = result } else { boundParts.append(result) }
+            }
         }
         if !keep { try await observer.execute("DROP SCHEMA \(settings.schema) CASCADE") }
         await observer.close()
@@ -345,6 +352,6 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             cpuSecondsPerMillion: workerCPU / million, cpuSecondsPerMillionByProcess: cpuByProcess,
             pipelineCPUSecondsPerMillion: pipelineCPU, cpuBoundEventsPerSec: pipelineCPU > 0 ? Double(cores) / pipelineCPU * 1e6 : 0, cores: cores,
             peakRSSBytes: peakRSS, stageSeconds: BenchWorker.stageSeconds(counts), wallSeconds: Double(caughtUp - workStarted) / 1e9,
-            bound: bound, ratioToBound: bound.map { eventsPerSec / $0.rowsPerSec }, loadAverage: loadAverage)
+            bound: bound, boundParts: boundParts.isEmpty ? nil : boundParts, ratioToBound: bound.map { eventsPerSec / $0.rowsPerSec }, loadAverage: loadAverage)
     }
 }

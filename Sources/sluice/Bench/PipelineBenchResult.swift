@@ -61,6 +61,8 @@ struct PipelineBenchResult: Codable {
     /// Wall seconds of the worker, from its start to the last commit.
     var wallSeconds: Double
     var bound: PostgresBound.Result?
+    /// With `--bound-parts`: the feature-log rows alone and the entity upserts alone, replayed the same way.
+    var boundParts: [PostgresBound.Result]?
     /// `events_per_sec` ÷ the PostgreSQL bound's rows/s.
     var ratioToBound: Double?
     /// The host's load averages (1, 5, 15 min) when the run started: other work competing for the cores.
@@ -105,6 +107,11 @@ struct PipelineBenchResult: Codable {
             var text = "  PostgreSQL bound \(rate(bound.rowsPerSec)) rows/s: the run's \(bound.microBatches) micro-batches (\(bound.rows) rows) committed alone, back to back"
             if let cpu = bound.postgresCPUSecondsPerMillion { text += " (backend CPU \(String(format: "%.1f", cpu)) s/M)" }
             if let ratioToBound { text += "; ratio to bound \(String(format: "%.2f", ratioToBound))" + (ratioToBound < 0.8 ? " (below 0.8)" : "") }
+            lines.append(text)
+        }
+        for part in boundParts ?? [] {
+            var text = "    \(part.part == .featureLog ? "feature log alone" : "entities alone ")  \(rate(part.rowsPerSec)) events/s"
+            if let cpu = part.postgresCPUSecondsPerMillion { text += " (backend CPU \(String(format: "%.1f", cpu)) s/M)" }
             lines.append(text)
         }
         return lines.joined(separator: "\n")

@@ -14,7 +14,17 @@ import SluicePostgres
 /// as many bytes as the run's last one for that entity, never fewer. Drift reports (one row per 10,000 events) are
 /// left out. Rows are read between commits on a second connection; only the commits are timed.
 enum PostgresBound {
+    /// What of each micro-batch is replayed: everything (the bound), or one part of it (to see what costs what).
+    enum Part: String, Codable, CaseIterable {
+        case all
+        /// Feature-log rows (COPY) and offsets, no entity upserts.
+        case featureLog = "feature_log"
+        /// Entity upserts and offsets, no feature-log rows.
+        case entities
+    }
+
     struct Result: Codable {
+        var part: Part
         var rows: Int
         var microBatches: Int
         /// Seconds spent in the commits, back to back.
@@ -25,12 +35,12 @@ enum PostgresBound {
     }
 
     static func measure(url: String, sourceSchema: String, group: String, featureSet: String, synchronousCommit: Bool,
-                        keep: Bool, logger: Logger) async throws -> Result {
+                        keep: Bool, part: Part = .all, logger: Logger) async throws -> Result {
         let reader = try await PostgresConnection.connect(url: url, logger: logger)
         let writer = try await PostgresConnection.connect(url: url, logger: logger)
         do {
             let result = try await replay(sourceSchema: sourceSchema, group: group, featureSet: featureSet, synchronousCommit: synchronousCommit,
-                                          keep: keep, reader: reader, writer: writer, logger: logger)
+                                          keep: keep, part: part, reader: reader, writer: writer, logger: logger)
             await reader.close()
             await writer.close()
             return result
@@ -41,9 +51,9 @@ enum PostgresBound {
         }
     }
 
-    private static func replay(sourceSchema: String, group: String, featureSet: String, synchronousCommit: Bool, keep: Bool,
+    private static func replay(sourceSchema: String, group: String, featureSet: String, synchronousCommit: Bool, keep: Bool, part: Part,
                                reader: PostgresConnection, writer: PostgresConnection, logger: Logger) async throws -> Result {
-        let target = sourceSchema + "_bound"
+        let target = sourceSchema + (part == .all ? "_bound" : "_bound_\(part.rawValue)")
         try await reader.execute("CREATE INDEX IF NOT EXISTS feature_log_logged_at ON \(sourceSchema).feature_log (logged_at)")
         let batches = try await reader.query("SELECT logged_at, count(*)::int8 FROM \(sourceSchema).feature_log GROUP BY 1 ORDER BY 1")
             .map { (try $0.decode(PostgresTimestamp.self, column: 0), Int(try $0.decode(Int64.self, column: 1))) }
@@ -71,11 +81,17 @@ enum PostgresBound {
                 end += 1
             }
             let chunk = try await readBatches(from: sourceSchema, loggedAt: batches[next].0, through: batches[end - 1].0, reader: reader, epochs: epochs)
-            for batch in chunk {
+            for var batch in chunk {
+                // Rates are per event of the run, whatever part is replayed.
+                rows += batch.logRows.count
+                switch part {
+                case .all: break
+                case .featureLog: batch.entities = []
+                case .entities: batch.logRows = []
+                }
                 let started = Measure.now()
                 try await store.commit(batch, featureSet: featureSet)
                 nanos += Measure.now() - started
-                rows += batch.logRows.count
             }
             next = end
         }
@@ -83,7 +99,7 @@ enum PostgresBound {
         if let cpuBefore, let cpuAfter = Measure.cpuSeconds(pid: backend) { cpu = (cpuAfter - cpuBefore) / Double(max(rows, 1)) * 1e6 }
         if !keep { try await writer.execute("DROP SCHEMA \(target) CASCADE") }
         let seconds = Double(nanos) / 1e9
-        return Result(rows: rows, microBatches: batches.count, seconds: seconds, rowsPerSec: seconds > 0 ? Double(rows) / seconds : 0,
+        return Result(part: part, rows: rows, microBatches: batches.count, seconds: seconds, rowsPerSec: seconds > 0 ? Double(rows) / seconds : 0,
                       postgresCPUSecondsPerMillion: cpu)
     }
 
