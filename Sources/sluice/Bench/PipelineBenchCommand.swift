@@ -343,7 +343,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         return PipelineBenchResult(
             mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, zipf: zipf, partitions: partitions,
             microBatch: microBatch, maxIntervalMs: maxInterval, pollBatchSize: settings.pollBatchSize,
-            model: self.model, drift: !noDrift, synchronousCommit: !asyncCommit, targetRate: rate,
+            model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,
             keptUp: catchUp.map { $0 <= 1_000 }, catchUpMs: catchUp,
             latencyKind: rate == nil ? "backlog" : "end_to_end", latencyMs: LatencyPercentiles(nanoseconds: latencies),
