@@ -16,17 +16,11 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         commandName: "pipeline",
         abstract: "The whole pipeline on the dev cluster and PostgreSQL: events/s, end-to-end latency, CPU, peak RSS, stages, PostgreSQL bound.",
         discussion: """
-        Processes: this one runs the worker (in process, its CPU and RSS are the worker's); a `sluice dev-cluster`
-        process is the Kafka broker (unless --bootstrap-servers); a producer process sends the demo events; a probe
-        process consumes the predictions topic. PostgreSQL is the server at --postgres-url (scripts/dev-postgres start).
+        Processes: this one runs the worker (its CPU and peak RSS are the worker's); a `sluice dev-cluster` process is the Kafka broker (unless --bootstrap-servers); a producer process sends the demo events; a probe process consumes the predictions topic. PostgreSQL is the server at --postgres-url (scripts/dev-postgres start prints one).
 
-        The worker starts first; once it owns every partition the producer starts. Saturation (default): the
-        producer sends as fast as the backlog allows (--max-backlog events not yet committed), so the worker always
-        has work; events/s is the sustained commit rate, and latency is only backlog latency. Fixed rate (--rate):
-        the producer sends event i when it is due (start + i/rate) and stamps it with that time; latency = the
-        probe receiving its prediction − the due time (same host clock).
+        The worker starts first; once it owns every partition the producer starts. Saturation (default): the producer sends as fast as the backlog allows (--max-backlog events not yet committed), so the worker always has work; events/s is the sustained commit rate, and latency is only backlog latency. Fixed rate (--rate): the producer sends event i when it is due (start + i/rate) and stamps it with that time; latency = the probe receiving the event's prediction − the due time, on the same host clock.
 
-        After each run, the run's micro-batches are replayed into PostgreSQL alone (the bound) unless --no-bound.
+        After each run its micro-batches are replayed into PostgreSQL alone (the bound) unless --no-bound. Method and measured figures: docs/performance.md.
         """
     )
 
