@@ -308,6 +308,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             try csv.write(toFile: path, atomically: true, encoding: .utf8)
         }
 
+        // The worker caches the state of every entity it has seen; the store has one row per such entity.
+        let activeEntities = Int(try await observer.query("SELECT count(*)::int8 FROM \(settings.schema).entities").first!.decode(Int64.self, column: 0))
         var bound: PostgresBound.Result? = nil
         var boundParts: [PostgresBound.Result] = []
         if !noBound {
@@ -335,7 +337,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let eventsPerSec = watch.eventsPerSecond
         let catchUp = rate == nil ? nil : producerEnded.map { Double(caughtUp > $0 ? caughtUp - $0 : 0) / 1e6 }
         return PipelineBenchResult(
-            mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, zipf: zipf, partitions: partitions,
+            mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: partitions,
             microBatch: microBatch, maxIntervalMs: maxInterval, pollBatchSize: settings.pollBatchSize,
             model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,

@@ -8,6 +8,8 @@ struct PipelineBenchResult: Codable {
     var mode: String
     var events: Int
     var entities: Int
+    /// Distinct entities the events touched (rows in the store's entities table; the worker caches each one's state).
+    var activeEntities: Int
     var zipf: Double
     var partitions: Int
     var microBatch: Int
@@ -96,7 +98,7 @@ struct PipelineBenchResult: Codable {
                      + "Kafka broker \(cpu("kafka_dev_cluster")) → pipeline \(String(format: "%.1f", pipelineCPUSecondsPerMillion)) "
                      + "(\(cores) cores: \(rate(cpuBoundEventsPerSec)) events/s at most); producer \(cpu("producer")), probe \(cpu("probe"))")
         lines.append("  micro-batches    \(microBatches) committed, \(microBatches > 0 ? events / microBatches : 0) events each on average")
-        lines.append("  peak RSS         \(peakRSSBytes / 1_048_576) MiB (worker process)")
+        lines.append("  peak RSS         \(peakRSSBytes / 1_048_576) MiB (worker process), \(activeEntities) active entities")
         let loop = ["decode_features", "score", "serialize_state"].reduce(0.0) { $0 + (stageSeconds[$1] ?? 0) }
         func stage(_ key: String, _ label: String) -> String {
             let seconds = stageSeconds[key] ?? 0
