@@ -51,6 +51,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "The worker's producer linger, in milliseconds (kafka.producer.linger). Default: 5, with --rate 1.")
     var lingerMs: Int?
 
+    @Option(help: "The producer process's linger, in milliseconds (librdkafka linger.ms): shorter batches cost the broker (on the same cores) more CPU; the time counts in the latency.")
+    var producerLingerMs: Int = 5
+
     @Option(help: "librdkafka fetch.wait.max.ms of the worker's consumer and the probe, in milliseconds. The dev cluster answers a fetch that finds no data only after this long, even when data arrives meanwhile (a real broker answers at once), so librdkafka's 500 ms default would add up to 500 ms to latency.")
     var fetchWaitMs: Int = 5
 
@@ -188,7 +191,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         try await probe.waitForLine("ready")
         var producerArguments = ["bench", "pipeline-producer", "--brokers", cluster.bootstrapServers, "--topic", topic, "--events", String(events),
                                  "--entities", String(entities), "--zipf", String(zipf), "--seed", String(seed), "--times", sentFile,
-                                 "--linger-ms", rate == nil ? "5" : "1", "--credit-from-stdin"]
+                                 "--linger-ms", String(producerLingerMs), "--credit-from-stdin"]
         if let rate { producerArguments += ["--rate", String(rate)] }
 
         let worker = try Worker(setup: setup, connection: connection, reader: reader, logger: logger)
