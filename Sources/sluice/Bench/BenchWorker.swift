@@ -112,6 +112,8 @@ struct CommitWatch {
     private(set) var first: (nanos: UInt64, events: Int64)? = nil
     /// Time and events of the latest poll.
     private(set) var last: (nanos: UInt64, events: Int64) = (0, 0)
+    /// Seconds since the first commit and events committed, about once a second.
+    private(set) var progress: [[Double]] = []
 
     init(observer: PostgresConnection, schema: String) {
         self.observer = observer
@@ -125,6 +127,10 @@ struct CommitWatch {
         let now = Measure.now()
         if stored > 0, first == nil { first = (now, stored) }
         last = (now, stored)
+        if let first {
+            let seconds = Double(now - first.nanos) / 1e9
+            if progress.isEmpty || seconds >= progress[progress.count - 1][0] + 1 { progress.append([seconds, Double(stored)]) }
+        }
         return stored
     }
 
@@ -139,5 +145,15 @@ struct CommitWatch {
     var eventsPerSecond: Double {
         guard let first, last.nanos > first.nanos else { return 0 }
         return Double(last.events - first.events) / (Double(last.nanos - first.nanos) / 1e9)
+    }
+
+    /// Events per second committed in the first and in the second half of the time since the first commit:
+    /// a falling rate shows a cost that grows with the data (indexes, caches).
+    var halvesEventsPerSecond: (first: Double, second: Double)? {
+        guard let first, last.nanos > first.nanos, progress.count >= 4 else { return nil }
+        let middle = Double(last.nanos - first.nanos) / 2e9
+        guard let half = progress.last(where: { $0[0] <= middle }), half[0] > 0 else { return nil }
+        let end = Double(last.nanos - first.nanos) / 1e9
+        return ((half[1] - Double(first.events)) / half[0], (Double(last.events) - half[1]) / (end - half[0]))
     }
 }

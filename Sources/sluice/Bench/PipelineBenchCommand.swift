@@ -344,6 +344,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             microBatch: microBatch, maxIntervalMs: maxInterval, pollBatchSize: settings.pollBatchSize,
             model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,
+            eventsPerSecHalves: watch.halvesEventsPerSecond.map { [$0.first, $0.second] }, committedProgress: watch.progress,
             keptUp: catchUp.map { $0 <= 1_000 }, catchUpMs: catchUp,
             latencyKind: rate == nil ? "backlog" : "end_to_end", latencyMs: LatencyPercentiles(nanoseconds: latencies),
             warmupSeconds: rate == nil ? 0 : warmup, maxBacklog: maxBacklog, missingPredictions: missing,

@@ -28,6 +28,10 @@ struct PipelineBenchResult: Codable {
     var producerLatenessMs: LatencyPercentiles?
     /// Events committed per second from the first micro-batch's commit until every event was committed.
     var eventsPerSec: Double
+    /// The same rate over the first and the second half of that time.
+    var eventsPerSecHalves: [Double]?
+    /// Seconds since the first commit and events committed then, about once a second.
+    var committedProgress: [[Double]]
     /// Fixed rate: the worker kept up (every event committed within a second of the last one being sent).
     var keptUp: Bool?
     /// Fixed rate: milliseconds from the last event's send to the commit of every event.
@@ -85,6 +89,7 @@ struct PipelineBenchResult: Codable {
         if let lateness = producerLatenessMs { input += " (sent after due: p99 \(String(format: "%.2f", lateness.p99)) ms, max \(String(format: "%.1f", lateness.max)) ms)" }
         lines.append(input)
         var sustained = "  sustained        \(rate(eventsPerSec)) events/s committed (first commit → every event committed)"
+        if let halves = eventsPerSecHalves, halves.count == 2 { sustained += "; first half \(rate(halves[0])), second half \(rate(halves[1]))" }
         if let keptUp, let catchUpMs { sustained += "; kept up: \(keptUp ? "yes" : "NO") (all committed \(String(format: "%.0f", catchUpMs)) ms after the last send)" }
         lines.append(sustained)
         if let latencyMs {
