@@ -32,9 +32,10 @@ struct PipelineBenchResult: Codable {
     var eventsPerSecHalves: [Double]?
     /// Seconds since the first commit and events committed then, about once a second.
     var committedProgress: [[Double]]
-    /// Fixed rate: the worker kept up (every event committed within a second of the last one being sent).
+    /// Fixed rate: the worker kept up (every event committed within a second of the producer process's exit).
     var keptUp: Bool?
-    /// Fixed rate: milliseconds from the last event's send to the commit of every event.
+    /// Fixed rate: milliseconds from the producer process's exit (after its last send and flush) to the commit
+    /// of every event.
     var catchUpMs: Double?
     /// `end_to_end` (fixed rate: due time of the event → its prediction received by a consumer) or `backlog`
     /// (saturation: event sent into a backlog of up to `max_backlog` events → its prediction received).
@@ -90,7 +91,7 @@ struct PipelineBenchResult: Codable {
         lines.append(input)
         var sustained = "  sustained        \(rate(eventsPerSec)) events/s committed (first commit → every event committed)"
         if let halves = eventsPerSecHalves, halves.count == 2 { sustained += "; first half \(rate(halves[0])), second half \(rate(halves[1]))" }
-        if let keptUp, let catchUpMs { sustained += "; kept up: \(keptUp ? "yes" : "NO") (all committed \(String(format: "%.0f", catchUpMs)) ms after the last send)" }
+        if let keptUp, let catchUpMs { sustained += "; kept up: \(keptUp ? "yes" : "NO") (all committed \(String(format: "%.0f", catchUpMs)) ms after the producer exited)" }
         lines.append(sustained)
         if let latencyMs {
             let label = latencyKind == "backlog" ? "backlog latency" : "latency        "
