@@ -62,16 +62,17 @@ struct WorkerBenchCommand: AsyncParsableCommand {
             cluster = dev
             brokers = dev.bootstrapServers
         }
-        let id = UUID().uuidString.prefix(8).lowercased()
+        let id = String(UUID().uuidString.prefix(8).lowercased())
         let topic = "bench-\(id)"
         if let cluster {
             try cluster.createTopic(topic, partitions: partitions)
             try cluster.createTopic(topic + ".dlq", partitions: 1)
             try cluster.createTopic(topic + ".predictions", partitions: partitions)
+            try cluster.createTopic(topic + ".alerts", partitions: 1)
         } else {
             try await KafkaAdmin(bootstrapServers: brokers, logger: logger).createTopics([
                 KafkaNewTopic(name: topic, partitions: partitions), KafkaNewTopic(name: topic + ".dlq", partitions: 1),
-                KafkaNewTopic(name: topic + ".predictions", partitions: partitions)])
+                KafkaNewTopic(name: topic + ".predictions", partitions: partitions), KafkaNewTopic(name: topic + ".alerts", partitions: 1)])
         }
         let scoring = try model.map { path in try ModelLoader.load(contentsOf: URL(fileURLWithPath: path)) }
         var producer = DemoProducer(brokers: brokers, topic: topic, events: events, malformedFraction: 0)
@@ -79,35 +80,13 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         producer.seed = 1
         let produced = try await producer.run(logger: logger)
 
-        let schema = "bench_\(id)"
-        let yaml = """
-            kafka: {brokers: "\(brokers)", group: bench-\(id), consumer: {poll_batch_size: 2000, buffered_batches: 4}}
-            postgres: {url: "\(url)", schema: \(schema), synchronous_commit: \(!asyncCommit)}
-            source:
-              topics: [\(topic)]
-              entity: user_id
-              event_time: ts
-              event_id: event_id
-              allowed_lateness: 5m
-              fields: {amount: double, merchant: string, country: string, channel: string?, card_present: bool?}
-            features:
-              - {name: amount, value: amount}
-              - {name: txn_count_1h, aggregate: count, window: 1h}
-              - {name: txn_count_24h, aggregate: count, window: 24h}
-              - {name: amount_sum_1h, aggregate: sum, of: amount, window: 1h}
-              - {name: amount_mean_24h, aggregate: mean, of: amount, window: 24h}
-              - {name: amount_max_24h, aggregate: max, of: amount, window: 24h}
-              - {name: amount_std_7d, aggregate: stddev, of: amount, window: 7d}
-              - {name: merchants_7d, aggregate: approx_distinct, of: merchant, window: 7d}
-              - {name: last_country, aggregate: last, of: country}
-              - {name: secs_since_last, aggregate: time_since_last}
-            flush: {max_events: \(batch), max_interval: 500ms}
-            outputs: {predictions_topic: \(topic).predictions}
-            model: {explain_top_k: \(explainTopK)}
-            drift: {enabled: \(!noDrift), window: {kind: count, size: 100000}, step: 10000, reference_events: 10000}
-            logging: {level: error}
-            """
-        let config = try SluiceConfig.load(yamlText: yaml, environment: [:]).config
+        var settings = BenchWorker.Settings(brokers: brokers, postgresURL: url, id: id, topic: topic)
+        settings.microBatch = batch
+        settings.synchronousCommit = !asyncCommit
+        settings.explainTopK = explainTopK
+        settings.drift = !noDrift
+        let schema = settings.schema
+        let config = try BenchWorker.configuration(settings)
         let connection = try await PostgresConnection.connect(url: url, logger: logger)
         try await FeatureStoreMigrations.migrate(connection, schema: schema)
         let observer = try await PostgresConnection.connect(url: url, logger: logger)
@@ -121,36 +100,24 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         let running = Task { try await worker.run() }
 
         // Sustained rate: from the first committed micro-batch to the last.
-        var firstCommit: (time: UInt64, events: Int64)? = nil
-        var done: UInt64 = 0
-        while true {
-            let stored = try await observer.query("SELECT coalesce(sum(next_offset), 0)::int8 FROM \(schema).consumer_offsets").first!.decode(Int64.self, column: 0)
-            if stored > 0, firstCommit == nil { firstCommit = (Measure.now(), stored) }
-            if stored >= Int64(produced) { done = Measure.now(); break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        var watch = CommitWatch(observer: observer, schema: schema)
+        try await watch.wait(for: Int64(produced))
         let cpu = Measure.cpuSeconds() - cpuBefore
         let stages = worker.counts
         await worker.stop()
         try await running.value
-        let first = firstCommit!
-        let seconds = Double(done - first.time) / 1e9
         let result = WorkerBenchResult(
             events: produced, entities: entities, partitions: partitions, microBatch: batch, model: model, explainTopK: explainTopK, predictions: stages.predicted,
-            eventsPerSecond: Double(Int64(produced) - first.events) / seconds,
+            eventsPerSecond: watch.eventsPerSecond,
             cpuSecondsPerMillion: cpu / Double(produced) * 1e6, peakRSSBytes: Measure.peakRSSBytes(),
-            stageSeconds: ["decode_features": Double(stages.processNanos) / 1e9, "score": Double(stages.scoreNanos) / 1e9, "kafka_acks": Double(stages.acknowledgeNanos) / 1e9,
-                           "serialize_state": Double(stages.serializeNanos) / 1e9, "postgres_commit": Double(stages.commitNanos) / 1e9])
+            stageSeconds: BenchWorker.stageSeconds(stages))
         try await observer.execute("DROP SCHEMA \(schema) CASCADE")
         await observer.close()
         await connection.close()
         await reader.close()
         withExtendedLifetime(cluster) {}
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try BenchWorker.printJSON(result)
         } else {
             print("""
                 worker bench: \(produced) events, \(entities) entities (Zipf 1.1), \(partitions) partitions, micro-batch \(batch), 10 features

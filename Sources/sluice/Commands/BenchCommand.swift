@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks against the dev cluster and PostgreSQL.",
-        subcommands: [KafkaBenchCommand.self, WorkerBenchCommand.self]
+        subcommands: [KafkaBenchCommand.self, WorkerBenchCommand.self, PipelineBenchCommand.self, PipelineProducerCommand.self, PipelineProbeCommand.self]
     )
 }

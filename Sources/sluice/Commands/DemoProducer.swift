@@ -13,30 +13,56 @@ struct DemoProducer {
     var malformedFraction: Double
     var seed: UInt64 = UInt64.random(in: 0..<UInt64.max)
     var entities: Int = 100_000
+    /// Zipf exponent of entity popularity.
+    var zipfExponent = 1.1
     /// Events per second; nil produces as fast as possible.
     var rate: Double? = nil
     /// Event time of the first event, epoch ms; nil spreads the events (10 ms apart) so the last one is now.
     var startMillis: Int64? = nil
+    /// librdkafka `linger.ms` of the producer.
+    var lingerMillis = 5
+    /// How many events may have been sent so far (flow control by a consumer's progress); the producer waits
+    /// while it has sent that many. Nil: no limit.
+    var credit: (@Sendable () -> Int)? = nil
 
     /// Produces the events and waits for Kafka's acknowledgements; returns how many were delivered.
-    func run(logger: Logger) async throws -> Int {
+    ///
+    /// With a `rate`, event `i` is due `i / rate` seconds after the start and is never sent before then: the
+    /// producer sends every event that is due, then sleeps until the next one is, for at least 1 ms (a token
+    /// bucket whose batch is whatever fell due during the sleep), so it keeps the rate on average without bursts
+    /// ahead of schedule; an event waits at most about a millisecond past its due time.
+    /// - Parameter sent: called with each event's index and its time on `Measure.hostNanos()`'s clock: the time
+    ///   it was due (with a rate: lateness of the producer itself, or waiting for `credit`, counts against the
+    ///   pipeline, as a user would see it) or the time it was handed to librdkafka (as fast as possible).
+    func run(logger: Logger, sent: (_ index: Int, _ hostNanos: UInt64) -> Void = { _, _ in }) async throws -> Int {
         var options = DemoEventGenerator.Options()
         options.seed = seed
         options.entityCount = entities
+        options.zipfExponent = zipfExponent
         options.startMillis = startMillis ?? Int64(Date().timeIntervalSince1970 * 1_000) - Int64(events) * options.stepMillis
         options.malformedFraction = malformedFraction
         options.oversizedPayloadBytes = 200_000
         var generator = DemoEventGenerator(options: options)
         let decoder = try EventDecoder(configuration: DemoEventGenerator.decoderConfiguration(maxPayloadBytes: 100_000))
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: brokers), logger: logger)
+        var configuration = KafkaProducerConfiguration(bootstrapServers: brokers)
+        configuration.lingerMillis = lingerMillis
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
         var buffer: [UInt8] = []
         var event = DecodedEvent()
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        let started = ContinuousClock.now
+        let started = Measure.hostNanos()
+        let nanosPerEvent = rate.map { 1e9 / $0 }
         for index in 0..<events {
-            if let rate, index % 100 == 0 {
-                try await ContinuousClock().sleep(until: started + .seconds(Double(index) / rate))
+            let due = nanosPerEvent.map { started + UInt64(Double(index) * $0) }
+            if let due {
+                let current = Measure.hostNanos()
+                // At most one wake-up per millisecond: a sleep per event would cost more CPU than the event.
+                if due > current { try await Task.sleep(nanoseconds: max(due - current, 1_000_000)) }
             }
+            if let credit {
+                while index >= credit() { try await Task.sleep(for: .milliseconds(1)) }
+            }
+            sent(index, due ?? Measure.hostNanos())
             buffer.removeAll(keepingCapacity: true)
             _ = generator.next(into: &buffer)
             let error = buffer.withUnsafeBytes { decoder.decode($0, nowMillis: now, into: &event) }
