@@ -13,6 +13,8 @@ package struct SluiceConfig: Hashable, Sendable {
     package var features: [FeatureDeclaration]
     /// `flush:`.
     package var flush = FlushConfig()
+    /// `state:`.
+    package var state = StateConfig()
     /// `dead_letter:`.
     package var deadLetter = DeadLetterConfig()
     /// `outputs:`.
@@ -86,6 +88,7 @@ package struct SluiceConfig: Hashable, Sendable {
         config.kafka = kafka
         config.postgres = postgres
         config.flush = section(root, "flush", FlushConfig.decode)
+        config.state = section(root, "state", StateConfig.decode)
         config.deadLetter = section(root, "dead_letter", DeadLetterConfig.decode)
         config.outputs = section(root, "outputs", OutputsConfig.decode)
         config.model = section(root, "model", ModelConfig.decode)

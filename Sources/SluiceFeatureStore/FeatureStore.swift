@@ -186,6 +186,36 @@ package struct FeatureStoreBatch: Sendable {
     package var driftAlerts: [DriftAlertWrite] = []
 
     package init() {}
+
+    /// Adds a later micro-batch of the same worker, so both commit in one transaction (group commit): its log
+    /// rows, reports and alerts follow this batch's; an entity or partition in both keeps the later write (its
+    /// state and offset include the earlier batch's events).
+    package mutating func append(_ later: FeatureStoreBatch) {
+        logRows += later.logRows
+        driftReports += later.driftReports
+        driftAlerts += later.driftAlerts
+        if entities.isEmpty {
+            entities = later.entities
+        } else {
+            var index = Dictionary(entities.enumerated().map { ($1.entity, $0) }, uniquingKeysWith: { _, last in last })
+            for write in later.entities {
+                if let existing = index[write.entity] {
+                    entities[existing] = write
+                } else {
+                    index[write.entity] = entities.count
+                    entities.append(write)
+                }
+            }
+        }
+        for write in later.offsets {
+            if let existing = offsets.firstIndex(where: { $0.topic == write.topic && $0.partition == write.partition }) {
+                offsets[existing] = write
+            } else {
+                offsets.append(write)
+            }
+        }
+        offsets.sort { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
 }
 
 /// The PostgreSQL feature store: online features and entity state per entity, the feature log (offline store),

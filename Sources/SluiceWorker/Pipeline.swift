@@ -11,6 +11,8 @@ struct Pipeline {
     struct CachedEntity {
         var state: EntityState
         var partition: KafkaTopicPartition
+        /// The micro-batch (``Pipeline/generation``) that last applied an event to it or restored it.
+        var lastUsed: UInt64
     }
 
     struct PartitionState {
@@ -35,6 +37,8 @@ struct Pipeline {
         /// When each poll batch of these events arrived (uptime nanoseconds) and how many events it held: the
         /// start of the end-to-end latency.
         var consumedAt: [(nanos: UInt64, events: Int)] = []
+        /// The batch's number (``Pipeline/evictColdEntities(keepingFrom:)``), set when it is taken.
+        var generation: UInt64 = 0
     }
 
     let setup: WorkerSetup
@@ -42,6 +46,10 @@ struct Pipeline {
     /// Watches the scored features; fed by the worker's flush.
     var drift: DriftMonitor
     private var entities: [String: CachedEntity] = [:]
+    /// The open micro-batch's number; it grows by one each time a batch is taken.
+    private var generation: UInt64 = 0
+    /// Entity states loaded from the store (cache misses that found a row, and new entities) since last read.
+    private var misses = 0
     private var partitions: [KafkaTopicPartition: PartitionState] = [:]
     private var pending = Pending()
     private var pendingSince: UInt64 = 0
@@ -64,6 +72,38 @@ struct Pipeline {
     }
 
     var pendingCount: Int { pending.count }
+
+    /// The entity states held in memory.
+    var cachedEntities: Int { entities.count }
+
+    /// The cache misses since the last call.
+    mutating func takeCacheMisses() -> Int {
+        defer { misses = 0 }
+        return misses
+    }
+
+    /// Keeps the entity cache within `state.cache_max_entities`: once past it, drops the least recently used
+    /// entities down to 90 % of it. Only entities untouched since micro-batch `uncommitted` can go: call it when
+    /// every batch before that one has committed, so their state in the store is their latest and a later miss
+    /// restores it exactly.
+    /// - Returns: how many entities were dropped.
+    mutating func evictColdEntities(keepingFrom uncommitted: UInt64) -> Int {
+        let limit = setup.config.state.cacheMaxEntities
+        guard entities.count > limit else { return 0 }
+        let protected = min(uncommitted, generation)
+        var byBatch: [UInt64: Int] = [:]
+        for entry in entities.values where entry.lastUsed < protected { byBatch[entry.lastUsed, default: 0] += 1 }
+        var excess = entities.count - (limit - limit / 10)
+        var newestDropped: UInt64? = nil
+        for batch in byBatch.keys.sorted() where excess > 0 {
+            newestDropped = batch
+            excess -= byBatch[batch]!
+        }
+        guard let newestDropped else { return 0 }
+        let before = entities.count
+        entities = entities.filter { $0.value.lastUsed > newestDropped }
+        return before - entities.count
+    }
 
     var pendingAgeMillis: Int64 {
         pending.count == 0 ? 0 : Int64((DispatchTime.now().uptimeNanoseconds - pendingSince) / 1_000_000)
@@ -122,8 +162,11 @@ struct Pipeline {
             }
             partitions[tp]!.tracker.observe(event.eventTimeMillis)
             let engine = setup.engine
-            engine.apply(event, to: &entities[event.entityID, default: CachedEntity(state: engine.makeState(), partition: tp)].state, output: &output)
+            let generation = generation
+            engine.apply(event, to: &entities[event.entityID, default: CachedEntity(state: engine.makeState(), partition: tp, lastUsed: generation)].state,
+                         output: &output)
             entities[event.entityID]!.partition = tp
+            entities[event.entityID]!.lastUsed = generation
             if pending.dirtySet.insert(event.entityID).inserted { pending.dirtyEntities.append(event.entityID) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
@@ -146,6 +189,8 @@ struct Pipeline {
     mutating func takePending() -> Pending {
         var taken = pending
         pending = Pending()
+        taken.generation = generation
+        generation += 1
         for (tp, next) in taken.nextOffsets.sorted(by: { $0.key < $1.key }) {
             guard let state = partitions[tp] else { continue }
             let max = state.tracker.maxEventTimeMillis
@@ -177,6 +222,7 @@ struct Pipeline {
     }
 
     private mutating func restore(_ misses: [String: KafkaTopicPartition], store: FeatureStore) async throws {
+        self.misses += misses.count
         let stored = try await store.loadStates(Array(misses.keys))
         let engine = setup.engine
         for row in stored {
@@ -188,7 +234,7 @@ struct Pipeline {
             }
             do {
                 let state = try EntityState(deserializing: row.state[...], engine: engine)
-                entities[row.entity] = CachedEntity(state: state, partition: partition)
+                entities[row.entity] = CachedEntity(state: state, partition: partition, lastUsed: generation)
             } catch {
                 logger.error("stored entity state is unreadable; the entity starts afresh", metadata: ["entity": "\(row.entity)", "error": "\(error)"])
             }

@@ -38,6 +38,9 @@ package final class Worker: Sendable {
         /// Drift-window evaluations, and alerts by state (`firing`, `resolved`).
         package var driftEvaluations = 0
         package var driftAlerts: [String: Int] = [:]
+        /// Entity states looked up in the store (not in the cache), and dropped from the cache.
+        package var cacheMisses = 0
+        package var cacheEvictions = 0
     }
 
     private let setup: WorkerSetup
@@ -137,13 +140,12 @@ package final class Worker: Sendable {
         }
         try consumer.subscribe(topics: setup.config.source.topics)
         var pipeline = Pipeline(setup: setup, logger: logger)
-        // At most one micro-batch commits while the next is being decoded and featurized; commits stay in order.
-        var inFlight: Task<Void, any Error>? = nil
+        var queue = CommitQueue()
         for await event in consumer.events {
             switch event {
             case .partitionsAssigned(let assignment):
-                try await flush(&pipeline, inFlight: &inFlight)
-                try await inFlight?.value
+                try await flush(&pipeline, &queue, commit: .everything)
+                queue.fenced.removeAll()
                 let claims = try await store.claim(assignment.partitions.map { ($0.topic, $0.partition) }, owner: owner)
                 var offsets: [KafkaTopicPartition: Int64] = [:]
                 for claim in claims {
@@ -155,8 +157,7 @@ package final class Worker: Sendable {
                 assignment.start(at: offsets)
                 membership.withLock { $0 = (true, Array(Set($0.partitions + assignment.partitions)).sorted()) }
             case .partitionsRevoked(let revocation):
-                try await flush(&pipeline, inFlight: &inFlight)
-                try await inFlight?.value
+                try await flush(&pipeline, &queue, commit: .everything)
                 pipeline.revoke(revocation.partitions)
                 membership.withLock { $0.partitions.removeAll { revocation.partitions.contains($0) } }
                 logger.info("partitions revoked", metadata: ["partitions": "\(revocation.partitions)"])
@@ -164,8 +165,8 @@ package final class Worker: Sendable {
             case .error(let error):
                 logger.warning("kafka consumer error", metadata: ["error": "\(error)"])
             case .idle:
-                // The stream is quiet: commit what is pending rather than wait for more events.
-                try await flush(&pipeline, inFlight: &inFlight)
+                // The stream is quiet: publish and commit what is pending rather than wait for more events.
+                try await flush(&pipeline, &queue, commit: .whenReady)
             case .messages(let batch):
                 counters.withLock { $0.consumed += batch.count }
                 metrics.consumed(batch)
@@ -175,23 +176,82 @@ package final class Worker: Sendable {
                 counters.withLock { $0.processNanos += elapsed }
                 let caughtUp = batch.count < setup.config.kafka.consumer.pollBatchSize
                 if pipeline.pendingCount >= setup.config.flush.maxEvents || caughtUp || pipeline.pendingAgeMillis >= setup.maxIntervalMillis {
-                    try await flush(&pipeline, inFlight: &inFlight)
+                    try await flush(&pipeline, &queue, commit: .whenReady)
+                } else if queue.isReady {
+                    try await startCommit(&pipeline, &queue)
                 }
             }
         }
-        try await flush(&pipeline, inFlight: &inFlight)
-        try await inFlight?.value
+        try await flush(&pipeline, &queue, commit: .everything)
         try await producer.flush(timeoutMillis: 10_000)
         try await producer.close()
         logger.info("worker stopped", metadata: ["counters": "\(counts)"])
     }
 
+    /// A micro-batch that is scored, with its messages queued to Kafka, waiting for its transaction.
+    private struct Scored: Sendable {
+        var batch: FeatureStoreBatch
+        var deliveries: KafkaDeliveries
+        var reasons: [String: Int]
+        var predicted: Int
+        var consumedAt: [(nanos: UInt64, events: Int)]
+        var scoreNanos: UInt64
+        var serializeNanos: UInt64
+        var generation: UInt64
+        var events: Int
+    }
+
+    /// The consume loop's micro-batches between scoring and commit. At most one transaction is in flight; the
+    /// batches scored meanwhile wait and then commit together in the next one (group commit).
+    private struct CommitQueue {
+        var waiting: [Scored] = []
+        var waitingEvents = 0
+        var inFlight: Task<Void, any Error>? = nil
+        /// Set by the in-flight transaction's task when it ends (committed, fenced or failed).
+        let inFlightEnded = EndFlag()
+        /// Partitions another worker has claimed since: their events are neither published nor committed.
+        var fenced: Set<KafkaTopicPartition> = []
+
+        /// Whether batches wait and no transaction is in flight.
+        var isReady: Bool { !waiting.isEmpty && inFlightEnded.value.withLock { $0 } }
+    }
+
+    private final class EndFlag: Sendable {
+        let value = Mutex(true)
+    }
+
+    private enum CommitMode {
+        /// Start a transaction if none is in flight, or if too much waits (then after the one in flight).
+        case whenReady
+        /// Commit everything and wait for it (rebalance, stop).
+        case everything
+    }
+
     /// Scores the pending micro-batch (all cores, one model version for the whole batch), queues its dead
-    /// letters and predictions to Kafka, and starts its one transaction in the background once the previous
-    /// micro-batch's transaction has finished and Kafka has acknowledged every message of this one. A fenced
-    /// batch (its partitions were claimed by another worker) is dropped with its partitions' cached state.
-    private func flush(_ pipeline: inout Pipeline, inFlight: inout Task<Void, any Error>?) async throws {
-        guard pipeline.pendingCount > 0 else { return }
+    /// letters and predictions to Kafka at once, and puts it in the commit queue. Then starts a transaction for
+    /// the waiting batches as `mode` says.
+    private func flush(_ pipeline: inout Pipeline, _ queue: inout CommitQueue, commit mode: CommitMode) async throws {
+        if pipeline.pendingCount > 0 {
+            let scored = await publish(&pipeline, &queue)
+            queue.waiting.append(scored)
+            queue.waitingEvents += scored.events
+        }
+        switch mode {
+        case .whenReady:
+            // Backpressure: past twice a micro-batch waiting, the loop waits for the transaction in flight.
+            if queue.isReady || queue.waitingEvents >= 2 * setup.config.flush.maxEvents {
+                try await startCommit(&pipeline, &queue)
+            }
+        case .everything:
+            try await startCommit(&pipeline, &queue)
+            try await queue.inFlight?.value
+            queue.inFlight = nil
+        }
+    }
+
+    /// Takes the pending micro-batch, scores it, feeds the drift monitor, serializes the states it touched, and
+    /// queues its messages to Kafka; its transaction comes later (`startCommit`).
+    private func publish(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async -> Scored {
         var pending = pipeline.takePending()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let scored = score(&pending)
@@ -203,41 +263,94 @@ package final class Worker: Sendable {
         let t1 = DispatchTime.now().uptimeNanoseconds
         pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
         let t2 = DispatchTime.now().uptimeNanoseconds
-        // The previous transaction must be done (and not fenced) before this one starts.
-        try await inFlight?.value
-        inFlight = nil
-        if let fenced = fencedPartitions.withLock({ partitions -> [KafkaTopicPartition]? in
-            defer { partitions = [] }
-            return partitions.isEmpty ? nil : partitions
-        }) {
-            func isFenced(_ topic: String, _ partition: Int32) -> Bool { fenced.contains { $0.topic == topic && $0.partition == partition } }
-            pipeline.revoke(fenced)
-            pending.batch.entities.removeAll { isFenced($0.topic, $0.partition) }
-            pending.batch.logRows.removeAll { isFenced($0.topic, $0.partition) }
-            pending.batch.offsets.removeAll { isFenced($0.topic, $0.partition) }
-            predictions.removeAll { isFenced($0.topic, $0.partition) }
+        takeFences(&pipeline, &queue)
+        if !queue.fenced.isEmpty {
+            let fenced = queue.fenced
+            Self.dropFenced(&pending.batch, fenced)
+            predictions.removeAll { fenced.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) }
             pending.deadLetters.removeAll { message in
                 message.headers.first { $0.name == "sluice.source.topic" }.map { topic in
-                    isFenced(String(decoding: topic.value ?? [], as: UTF8.self),
-                             Int32(String(decoding: message.headers.first { $0.name == "sluice.source.partition" }?.value ?? [], as: UTF8.self)) ?? -1)
+                    fenced.contains(KafkaTopicPartition(
+                        topic: String(decoding: topic.value ?? [], as: UTF8.self),
+                        partition: Int32(String(decoding: message.headers.first { $0.name == "sluice.source.partition" }?.value ?? [], as: UTF8.self)) ?? -1))
                 } ?? false
             }
         }
-        // Dead letters and predictions are queued now, in order, and acknowledged before the transaction.
+        // Dead letters and predictions go out now, in order; the transaction waits for their acknowledgements.
         let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message) + alerts)
-        let batch = pending.batch
-        let reasons = pending.reasons
-        let predicted = predictions.count
-        let consumedAt = pending.consumedAt
         if let champion = scored.champion {
-            metrics.scored(model: champion.name, version: champion.version, predictions: predicted, nanos: t1 - t0)
+            metrics.scored(model: champion.name, version: champion.version, predictions: predictions.count, nanos: t1 - t0)
+            let consumedAt = pending.consumedAt
+            Task { [metrics] in
+                // End-to-end latency: from the poll that brought each event to its prediction's acknowledgement.
+                if (try? await deliveries.acknowledged()) != nil {
+                    metrics.delivered(consumedAt: consumedAt, acknowledgedAt: DispatchTime.now().uptimeNanoseconds)
+                }
+            }
         }
-        inFlight = Task { [self] in
+        return Scored(batch: pending.batch, deliveries: deliveries, reasons: pending.reasons, predicted: predictions.count,
+                      consumedAt: pending.consumedAt, scoreNanos: t1 - t0, serializeNanos: t2 - t1, generation: pending.generation,
+                      events: pending.count)
+    }
+
+    /// Moves the partitions fenced by the last transaction into the queue's set and drops their cached state.
+    private func takeFences(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) {
+        let new = fencedPartitions.withLock { partitions in
+            defer { partitions = [] }
+            return partitions
+        }
+        guard !new.isEmpty else { return }
+        pipeline.revoke(new)
+        queue.fenced.formUnion(new)
+    }
+
+    private static func dropFenced(_ batch: inout FeatureStoreBatch, _ fenced: Set<KafkaTopicPartition>) {
+        func isFenced(_ topic: String, _ partition: Int32) -> Bool { fenced.contains(KafkaTopicPartition(topic: topic, partition: partition)) }
+        batch.entities.removeAll { isFenced($0.topic, $0.partition) }
+        batch.logRows.removeAll { isFenced($0.topic, $0.partition) }
+        batch.offsets.removeAll { isFenced($0.topic, $0.partition) }
+    }
+
+    /// Starts one transaction for every waiting batch, once the one in flight has finished (and rethrows its
+    /// error). It first waits for Kafka to acknowledge the batches' messages, so a committed offset always
+    /// means its predictions and dead letters were delivered.
+    private func startCommit(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async throws {
+        guard !queue.waiting.isEmpty else { return }
+        try await queue.inFlight?.value
+        queue.inFlight = nil
+        // Every batch before the waiting ones has committed: entities only they touched can leave the cache.
+        let evicted = pipeline.evictColdEntities(keepingFrom: queue.waiting[0].generation)
+        let misses = pipeline.takeCacheMisses()
+        metrics.entityCache(entities: pipeline.cachedEntities, misses: misses, evicted: evicted)
+        counters.withLock { counters in
+            counters.cacheMisses += misses
+            counters.cacheEvictions += evicted
+        }
+        takeFences(&pipeline, &queue)
+        let waiting = queue.waiting
+        queue.waiting = []
+        queue.waitingEvents = 0
+        var batch = waiting[0].batch
+        var reasons = waiting[0].reasons
+        for later in waiting.dropFirst() {
+            batch.append(later.batch)
+            reasons.merge(later.reasons, uniquingKeysWith: +)
+        }
+        if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
+        let predicted = waiting.reduce(0) { $0 + $1.predicted }
+        let scoreNanos = waiting.reduce(0) { $0 + $1.scoreNanos }
+        let serializeNanos = waiting.reduce(0) { $0 + $1.serializeNanos }
+        let ended = queue.inFlightEnded
+        ended.value.withLock { $0 = false }
+        queue.inFlight = Task { [self, waiting] in
+            defer { ended.value.withLock { $0 = true } }
             let acknowledging = DispatchTime.now().uptimeNanoseconds
-            _ = try await deliveries.acknowledged()
+            for scored in waiting {
+                _ = try await scored.deliveries.acknowledged()
+            }
             let acknowledged = DispatchTime.now().uptimeNanoseconds
-            if predicted > 0 { metrics.delivered(consumedAt: consumedAt, acknowledgedAt: acknowledged) }
-            try await commit(batch, reasons: reasons, predicted: predicted, scoreNanos: t1 - t0, acknowledgeNanos: acknowledged - acknowledging, serializeNanos: t2 - t1)
+            try await commit(batch, reasons: reasons, predicted: predicted, scoreNanos: scoreNanos, acknowledgeNanos: acknowledged - acknowledging,
+                             serializeNanos: serializeNanos)
         }
     }
 

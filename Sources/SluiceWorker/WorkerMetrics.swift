@@ -31,6 +31,9 @@ package struct WorkerMetrics: Sendable {
         package static let snapshotRows = SnapshotService.rowsMetric
         package static let snapshots = SnapshotService.snapshotsMetric
         package static let paused = "sluice_paused"
+        package static let cachedEntities = "sluice_entity_cache_entities"
+        package static let cacheMisses = "sluice_entity_cache_misses_total"
+        package static let cacheEvictions = "sluice_entity_cache_evictions_total"
         package static let ready = "sluice_ready"
     }
 
@@ -47,6 +50,13 @@ package struct WorkerMetrics: Sendable {
 
     func paused(_ paused: Bool) {
         Gauge(label: Name.paused).record(paused ? 1 : 0)
+    }
+
+    /// The entity cache after a flush: its size, the misses (states looked up in the store) and evictions.
+    func entityCache(entities: Int, misses: Int, evicted: Int) {
+        Gauge(label: Name.cachedEntities).record(entities)
+        if misses > 0 { Counter(label: Name.cacheMisses).increment(by: misses) }
+        if evicted > 0 { Counter(label: Name.cacheEvictions).increment(by: evicted) }
     }
 
     func consumed(_ batch: KafkaMessageBatch) {

@@ -71,6 +71,22 @@ struct ProduceConsumeTests {
         try await producer.close()
     }
 
+    /// The worker waits for a batch's acknowledgements twice: for the latency metric and before its transaction.
+    @Test func severalTasksCanWaitForTheSameBatch() async throws {
+        let topic = TestKafka.uniqueTopic("acknowledged-twice")
+        try await TestKafka.createTopic(topic, partitions: 2)
+        let producer = try TestKafka.producer()
+        let deliveries = await producer.enqueueBatch((0..<500).map { KafkaProducerMessage(topic: topic, value: Array("m\($0)".utf8)) })
+        async let first = deliveries.acknowledged()
+        async let second = deliveries.acknowledged()
+        let (a, b) = try await (first, second)
+        #expect(a.count == 500 && b.count == 500)
+        #expect(a.map(\.offset) == b.map(\.offset))
+        // Once settled, a late waiter gets the same reports at once.
+        #expect(try await deliveries.acknowledged().map(\.offset) == a.map(\.offset))
+        try await producer.close()
+    }
+
     @Test func fireAndForgetCountsDeliveries() async throws {
         let topic = TestKafka.uniqueTopic("fire-and-forget")
         try await TestKafka.createTopic(topic, partitions: 4)

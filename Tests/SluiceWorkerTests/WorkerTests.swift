@@ -1,4 +1,5 @@
 import Foundation
+import SluiceConfiguration
 import SluiceFeatureStore
 import SluiceFeatures
 import SluiceKafka
@@ -8,6 +9,48 @@ import Testing
 
 @Suite("Worker end to end", .serialized, .timeLimit(.minutes(8)))
 struct WorkerTests {
+    /// A cache far smaller than the active entities: entities leave it and come back from the store, and the store
+    /// still equals the brute-force reference (a dropped entity's committed state is its latest).
+    @Test func anEntityCacheSmallerThanTheActiveEntitiesStillGivesTheReferenceStore() async throws {
+        let environment = try await WorkerEnvironment(partitions: 4)
+        defer { Task { try? await environment.dropSchema() } }
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        try await environment.produce(3_000, seed: 13, startMillis: start, entities: 1_500)
+
+        // Micro-batches of 300 events: each touches about 250 entities, which the next flushes may drop.
+        let config = try SluiceConfig.load(yamlText: environment.yaml + "\nstate: {cache_max_entities: 100}\n",
+                                           environment: ["SLUICE_FLUSH_MAX_EVENTS": "300"]).config
+        #expect(config.state.cacheMaxEntities == 100)
+        let setup = try WorkerSetup(config: config)
+        let connection = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let worker = try Worker(setup: setup, connection: connection, reader: try await environment.connect(), logger: WorkerEnvironment.logger)
+        let running = Task { try await worker.run() }
+        let observer = try await environment.connect()
+        try await environment.waitUntilCaughtUp(observer)
+        // The same entities again, later: most of them were dropped meanwhile and come back from the store.
+        let firstRound = worker.counts
+        try await environment.produce(3_000, seed: 14, startMillis: start + 600_000, entities: 1_500)
+        try await environment.waitUntilCaughtUp(observer)
+        await worker.stop()
+        try await running.value
+
+        let counts = worker.counts
+        let stored = try await environment.storedFeatures(observer)
+        #expect(firstRound.cacheEvictions > 300, "entities were dropped from the cache")
+        // Each entity misses once when first seen; every miss beyond that reloaded a dropped entity's state.
+        #expect(counts.cacheMisses - stored.count >= 300, "dropped entities were reloaded from the store")
+        let reference = try await ReferenceRun.compute(environment, setup: setup)
+        #expect(stored.count == reference.features.count)
+        var mismatches = 0
+        for (entity, expected) in reference.features where stored[entity] != expected {
+            mismatches += 1
+            if mismatches <= 3 { Issue.record("entity \(entity): stored \(String(describing: stored[entity])), expected \(expected)") }
+        }
+        #expect(mismatches == 0)
+        #expect(counts.processed == reference.processed)
+    }
+
     @Test func featureStoreEqualsTheReferenceAndEveryEventIsWrittenOrDeadLetteredOnce() async throws {
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }

@@ -67,6 +67,9 @@ extension SluiceConfig {
             w.line("max_events", String(flush.maxEvents))
             w.line("max_interval", d(flush.maxInterval))
         }
+        w.section("state") { w in
+            w.line("cache_max_entities", String(state.cacheMaxEntities))
+        }
         w.section("dead_letter") { w in
             w.string("topic_suffix", deadLetter.topicSuffix)
             w.optionalString("topic", deadLetter.topic)

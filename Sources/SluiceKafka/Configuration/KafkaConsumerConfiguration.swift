@@ -35,7 +35,7 @@ package struct KafkaConsumerConfiguration: Sendable {
     /// with the broker's committed offsets (assignment) or drops the partitions (revocation).
     package var rebalanceResponseTimeoutMillis: Int = 60_000
     /// Local prefetch bound per partition (`queued.max.messages.kbytes`).
-    package var queuedMaxKilobytes: Int = 65_536
+    package var queuedMaxKilobytes: Int = 16_384
     /// Any other librdkafka property, passed through as given (applied last).
     package var properties: [String: String] = [:]
 

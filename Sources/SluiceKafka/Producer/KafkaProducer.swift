@@ -165,7 +165,7 @@ package struct KafkaDeliveries: Sendable {
     /// The number of messages in the batch.
     package let count: Int
 
-    /// Waits until every message has settled.
+    /// Waits until every message has settled. Several tasks may wait for the same batch.
     /// - Returns: a delivery report per message, in the order given.
     /// - Throws: the first failure, after all messages have settled.
     package func acknowledged() async throws -> [KafkaDeliveryReport] {
@@ -185,7 +185,8 @@ package struct KafkaDeliveries: Sendable {
 final class BatchDelivery: @unchecked Sendable {
     var results: [Result<KafkaDeliveryReport, KafkaError>?]
     var remaining: Int
-    var continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>?
+    /// Everyone waiting for the batch (`KafkaDeliveries.acknowledged()` may be awaited more than once).
+    var continuations: [CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>] = []
 
     init(count: Int) {
         self.results = Array(repeating: nil, count: count)
@@ -210,11 +211,12 @@ final class ProducerState: RdKafkaCallbackHandler {
 
     var counts: KafkaProducer.DeliveryCounts { state.withLock { $0.counts } }
 
-    /// Resumes `continuation` once every message of `tracker` has settled (at once if they all have).
+    /// Resumes `continuation` once every message of `tracker` has settled (at once if they all have); any number
+    /// of waiters may wait for the same batch.
     func wait(for tracker: BatchDelivery, continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>) {
         let done: [Result<KafkaDeliveryReport, KafkaError>]? = state.withLock { _ in
             if tracker.remaining == 0 { return tracker.results.map { $0! } }
-            tracker.continuation = continuation
+            tracker.continuations.append(continuation)
             return nil
         }
         if let done { continuation.resume(returning: done) }
@@ -232,16 +234,16 @@ final class ProducerState: RdKafkaCallbackHandler {
     }
 
     func complete(id: UInt, with result: Result<KafkaDeliveryReport, KafkaError>) {
-        let finished: (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? = state.withLock { state in
+        let finished: ([CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>], [Result<KafkaDeliveryReport, KafkaError>])? = state.withLock { state in
             guard let (tracker, index) = state.pending.removeValue(forKey: id) else { return nil }
             tracker.results[index] = result
             tracker.remaining -= 1
-            guard tracker.remaining == 0, let continuation = tracker.continuation else { return nil }
-            tracker.continuation = nil
-            return (continuation, tracker.results.map { $0! })
+            guard tracker.remaining == 0, !tracker.continuations.isEmpty else { return nil }
+            defer { tracker.continuations = [] }
+            return (tracker.continuations, tracker.results.map { $0! })
         }
-        if let (continuation, results) = finished {
-            continuation.resume(returning: results)
+        if let (continuations, results) = finished {
+            for continuation in continuations { continuation.resume(returning: results) }
         }
     }
 

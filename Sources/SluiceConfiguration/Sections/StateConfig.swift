@@ -1,0 +1,15 @@
+/// `state:` — the worker's in-memory cache of entity states (the store in PostgreSQL holds them all).
+package struct StateConfig: Hashable, Sendable {
+    /// `cache_max_entities`: most entity states kept in memory. Past it, the least recently used ones whose
+    /// state is committed are dropped, down to 90 % of this, and reloaded from PostgreSQL on their next event.
+    package var cacheMaxEntities: Int = 200_000
+
+    /// All defaults.
+    package init() {}
+
+    static func decode(_ m: MappingReader) -> StateConfig {
+        var c = StateConfig()
+        c.cacheMaxEntities = m.value("cache_max_entities", default: c.cacheMaxEntities, .integer(100...1_000_000_000))
+        return c
+    }
+}
