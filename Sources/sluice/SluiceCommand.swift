@@ -20,4 +20,19 @@ struct SluiceCommand: AsyncParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// ArgumentParser's entry point, after the process-wide malloc setting (before any thread starts).
+    static func main() async {
+        MallocArenas.limit()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -2,7 +2,7 @@
 package struct StateConfig: Hashable, Sendable {
     /// `cache_max_entities`: most entity states kept in memory. Past it, the least recently used ones whose
     /// state is committed are dropped, down to 90 % of this, and reloaded from PostgreSQL on their next event.
-    package var cacheMaxEntities: Int = 200_000
+    package var cacheMaxEntities: Int = 50_000
 
     /// All defaults.
     package init() {}
