@@ -221,6 +221,22 @@ package enum FeatureStoreMigrations {
             """,
             "CREATE INDEX performance_reports_model ON \(s).performance_reports (model_name, id DESC)",
         ] },
+        // Entity and event ids compare byte-wise ("C"): they are identifiers, never sorted for people, and a
+        // locale's strcoll made every B-tree insert on them dearer. The feature log's (entity, event_time) index
+        // alone took 2.66 s per 300,000 rows under C.UTF-8 and 2.07 s under "C" (docs/performance.md). Equality
+        // is the same either way. The view depends on the columns, so it is recreated as it was; the tables are
+        // not rewritten, their indexes on these columns are rebuilt.
+        Migration(version: 6, description: "byte-wise collation for entity and event ids") { s in [
+            "DROP VIEW \(s).predictions",
+            "ALTER TABLE \(s).feature_log ALTER COLUMN entity TYPE text COLLATE \"C\", ALTER COLUMN event_id TYPE text COLLATE \"C\"",
+            "ALTER TABLE \(s).entities ALTER COLUMN entity TYPE text COLLATE \"C\"",
+            """
+            CREATE VIEW \(s).predictions AS
+            SELECT prediction_id, event_id, entity, event_time, logged_at, model_name, model_version, score, scores,
+                   explanation, challenger_version, challenger_score, features, source_topic, source_partition, source_offset
+            FROM \(s).feature_log WHERE model_version IS NOT NULL
+            """,
+        ] },
     ]
 
     /// Applies every migration the database does not have yet; returns the versions applied.

@@ -33,6 +33,43 @@ struct FeatureStoreTests {
                                  featuresJSON: Array(json.utf8), predictionID: "t/0/\(offset)")
     }
 
+    /// Migration 6 on a store that already holds data: ids become byte-wise ("C") without losing a row, and the
+    /// predictions view (which depends on the columns) still answers.
+    @Test func upgradingToByteWiseIdsKeepsTheRowsAndThePredictionsView() async throws {
+        guard let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"] else {
+            Issue.record("SLUICE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
+            return
+        }
+        let schema = "fs_\(UUID().uuidString.prefix(8).lowercased())"
+        let connection = try await PostgresConnection.connect(url: url, logger: WorkerEnvironment.logger)
+        defer { Task { try? await connection.execute("DROP SCHEMA \(schema) CASCADE"); await connection.close() } }
+        // The schema as version 5 left it, with a scored row and an entity.
+        try await connection.execute("CREATE SCHEMA \(schema)")
+        try await connection.execute("CREATE TABLE \(schema).schema_migrations (version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+        for migration in FeatureStoreMigrations.all where migration.version <= 5 {
+            for statement in migration.statements(schema) { try await connection.execute(statement) }
+            try await connection.execute("INSERT INTO \(schema).schema_migrations (version, description) VALUES ($1, $2)", [Int32(migration.version), migration.description])
+        }
+        try await connection.execute("""
+            INSERT INTO \(schema).feature_log (source_topic, source_partition, source_offset, entity, event_id, event_time, features, prediction_id, model_name, model_version, score)
+            VALUES ('t', 0, 7, 'user é;--', 'ev-1', now(), '{"a":1}', 't/0/7', 'm', 1, 0.25)
+            """)
+        try await connection.execute("INSERT INTO \(schema).entities (entity, source_topic, source_partition, event_time, features, state, feature_set) VALUES ('user é;--', 't', 0, now(), '{}', '\\x00', 'fs')")
+
+        #expect(try await FeatureStoreMigrations.migrate(connection, schema: schema) == [6])
+        let collations = try await connection.query("""
+            SELECT table_name || '.' || column_name, collation_name FROM information_schema.columns
+            WHERE table_schema = $1 AND column_name IN ('entity', 'event_id') AND table_name IN ('feature_log', 'entities') ORDER BY 1
+            """, [schema]).map { "\(try $0.decode(String.self, column: 0))=\(try $0.decode(String?.self, column: 1) ?? "default")" }
+        #expect(collations == ["entities.entity=C", "feature_log.entity=C", "feature_log.event_id=C"])
+        let viewed = try await connection.query("SELECT entity, score FROM \(schema).predictions WHERE event_id = $1", ["ev-1"])
+        #expect(viewed.count == 1)
+        #expect(try viewed.first?.decode(String.self, column: 0) == "user é;--")
+        #expect(try viewed.first?.decode(Double.self, column: 1) == 0.25)
+        let entities = try await connection.query("SELECT count(*)::int8 FROM \(schema).entities WHERE entity = $1", ["user é;--"])
+        #expect(try entities.first?.decode(Int64.self, column: 0) == 1)
+    }
+
     @Test func civilDatesMatchTheGregorianCalendar() {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
