@@ -23,12 +23,9 @@ struct BadInputCorpusTests {
         var reason: String?
     }
 
-    /// The issue asks for 10 MB. `sluice run` reads a 10 MB event and dead-letters it as `oversized` (checked by hand with
-    /// kcat, plain and lz4-compressed, on the dev cluster), but this test cannot hold one: librdkafka's mock broker keeps
-    /// about 5 MiB per partition (`max_size` in rdkafka_mock.c) and deletes the oldest message sets beyond it, so a 10 MB
-    /// message in this one-partition corpus erases the events before it and the count can never be reached. A real
-    /// broker keeps what its retention says. The corpus uses 2 MB, which the mock keeps; the test producer and the
-    /// worker's producer raise `message.max.bytes` to 16 MB.
+    /// The issue asks for 10 MB; this one-partition corpus cannot hold one on the mock broker, which caps a partition at
+    /// about 5 MiB (`aTenMegabyteEventIsDeadLetteredAsOversizedAndTheWorkerGoesOn` covers 10 MB). The corpus uses 2 MB;
+    /// the test producer and the worker's producer raise `message.max.bytes` to 16 MB.
     static let hugePayloadBytes = 2 * 1_024 * 1_024
 
     /// Entity ids a careless SQL builder would break; each goes through as a good event.
@@ -236,6 +233,48 @@ struct BadInputCorpusTests {
         #expect(run.headers["sluice.error"]?.contains("payload truncated from \(big.count) to") == true)
         #expect(bigLetter.value.count < 1_000_000 && bigLetter.value.count > 990_000, "as much as fits: \(bigLetter.value.count) bytes")
         #expect(Array(bigLetter.value) == Array(big.prefix(bigLetter.value.count)), "the first bytes of the original")
+    }
+
+    /// A 10 MB event (the size the issue names) between good events. The mock broker caps a partition at about
+    /// 5 MiB: appending a message set larger than that to a partition that holds anything deletes the older sets and
+    /// leaves the new one below the log start (unreadable), so the 10 MB event goes first into a partition of its own;
+    /// the good events share the other partition. A real broker keeps what its retention says.
+    @Test func aTenMegabyteEventIsDeadLetteredAsOversizedAndTheWorkerGoesOn() async throws {
+        let environment = try await WorkerEnvironment(partitions: 2)
+        defer { Task { try? await environment.dropSchema() } }
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        func event(_ entity: String, _ pad: Int) -> [UInt8] {
+            Array(#"{"user_id": "\#(entity)", "ts": \#(now - 60_000), "amount": 1.5, "merchant": "m", "country": "DE", "pad": "\#(String(repeating: "x", count: pad))"}"#.utf8)
+        }
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: environment.brokers)
+        producerConfiguration.maxMessageBytes = 16_000_000
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: WorkerEnvironment.logger)
+        let huge = event("huge", 10 * 1_024 * 1_024)
+        _ = try await producer.send(KafkaProducerMessage(topic: environment.topic, partition: 0, value: event("before", 0)))
+        let hugeReport = try await producer.send(KafkaProducerMessage(topic: environment.topic, partition: 1, value: huge))
+        _ = try await producer.send(KafkaProducerMessage(topic: environment.topic, partition: 0, value: event("after", 0)))
+        try await producer.close()
+
+        let config = try environment.config()
+        let connection = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await environment.connect(), logger: WorkerEnvironment.logger)
+        let running = Task { try await worker.run() }
+        let observer = try await environment.connect()
+        try await environment.waitUntilCaughtUp(observer, timeout: .seconds(60))
+        await worker.stop()
+        try await running.value
+
+        let stored = try await environment.storedFeatures(observer)
+        #expect(stored["before"] != nil && stored["after"] != nil, "the good events are processed")
+        #expect(stored["huge"] == nil)
+        #expect(worker.counts.deadLettered == ["oversized": 1])
+        let letters = try await environment.consume(environment.topic + ".dlq", count: 1)
+        let headers = Dictionary(letters.first?.headers.map { ($0.name, String(decoding: $0.value ?? [], as: UTF8.self)) } ?? [], uniquingKeysWith: { a, _ in a })
+        #expect(headers["sluice.source.partition"] == "1" && headers["sluice.source.offset"] == String(hugeReport.offset))
+        #expect(headers["sluice.error.reason"] == "oversized")
+        #expect(headers["sluice.payload.truncated"] == String(huge.count), "the dead letter says the original size")
+        #expect(letters.first.map { Array($0.value) == Array(huge.prefix($0.value.count)) } == true, "and holds its first bytes")
     }
 
     /// An entity id with U+0000, which JSON allows (`"\u0000"`) and PostgreSQL `text` does not, is dead-lettered
