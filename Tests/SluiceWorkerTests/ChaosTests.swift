@@ -376,26 +376,26 @@ struct ChaosTests {
         var generator = SystemRandomNumberGenerator()
         let rounds = mode.pick(quick: 1, long: 3)
         var frozenFor = Duration.zero
-        for round in 0..<rounds {
+        // Events keep arriving throughout, so the new owner has work on every partition it takes over.
+        let flow = EventFlow(environment, clock: clock, seed: 900)
+        for _ in 0..<rounds {
             try await environment.waitForOwners(observer, count: 2, timeout: .seconds(120))
-            let chunk = clock.chunk(3_000)
-            let producing = Task { try await environment.produce(3_000, seed: 900 + UInt64(round), startMillis: chunk) }
             let before = try await environment.committedEvents(observer)
             try await waitFor("the pair commits while events flow") { try await environment.committedEvents(observer) > before }
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...300, using: &generator)))
             let claims = try await environment.claims(observer)
             let held = claims.filter { zombie.owns($0.value.owner) }
+            try #require(!held.isEmpty, "the worker to freeze holds partitions")
             zombie.signal(SIGSTOP)
             let frozen = ContinuousClock.now
             // Past the session timeout the group moves its partitions: the peer claims them and commits on them.
             try await waitFor("the peer claims the frozen worker's partitions and commits on them", timeout: .seconds(120)) {
                 let now = try await environment.claims(observer)
-                return !held.isEmpty && held.allSatisfy { partition, claim in
+                return held.allSatisfy { partition, claim in
                     guard let current = now[partition] else { return false }
                     return peer.owns(current.owner) && current.epoch > claim.epoch && current.nextOffset > claim.nextOffset
                 }
             }
-            try await producing.value
             frozenFor = max(frozenFor, ContinuousClock.now - frozen)
             zombie.signal(SIGCONT)
             // It resumes, finds itself fenced out, and rejoins: it holds partitions again.
@@ -405,6 +405,7 @@ struct ChaosTests {
             #expect(zombie.isRunning, "the resumed worker carries on")
             record.attempts += 1
         }
+        try await flow.stop()
         try await environment.waitUntilCaughtUp(observer)
         let fenced = Int(metricSum(await httpGet(port: zombiePort, "/metrics")?.body ?? "", "sluice_fenced_batches_total"))
         watching.withLock { $0 = false }
