@@ -332,6 +332,11 @@ package final class FeatureStore: Sendable {
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in
+            // The offsets' row locks are held until COMMIT: a worker frozen mid-transaction (SIGSTOP, a stalled VM)
+            // would block the new owner's claim for as long as it stays frozen. The server ends such a session after
+            // 10 s idle in the transaction (the worker sends its statements back to back), releasing the locks; the
+            // resumed worker's retry is then fenced.
+            try await connection.execute("SET LOCAL idle_in_transaction_session_timeout = '10s'")
             try await Self.storeOffsets(batch.offsets, group: group, schema: s, on: connection)
             if !batch.entities.isEmpty {
                 let entities = batch.entities
