@@ -199,6 +199,7 @@ final class PrivatePostgres: Sendable {
     let port: Int
     private let bindir: String
     private let asRoot: Bool
+    private let destroyed = Mutex(false)
 
     var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
@@ -239,6 +240,7 @@ final class PrivatePostgres: Sendable {
 
     /// Stops the server and removes its directory.
     func destroy() async {
+        guard destroyed.withLock({ done in defer { done = true }; return !done }) else { return }
         try? await stop(mode: "immediate")
         try? FileManager.default.removeItem(atPath: directory)
     }

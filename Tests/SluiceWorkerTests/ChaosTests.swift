@@ -270,6 +270,8 @@ struct ChaosTests {
         #expect(record.lost == 0)
         try record.write()
         try await environment.dropSchema()
+        // Now rather than in the deferred task, which may not run before the test process exits.
+        await postgres.destroy()
     }
 
     // MARK: 4. Scale-out
