@@ -319,17 +319,40 @@ package final class FeatureStore: Sendable {
 
     /// The stored states of `entities` (those that have one).
     package func loadStates(_ entities: [String]) async throws -> [StoredEntity] {
-        if entities.isEmpty { return [] }
+        try await loadStates(entities, owning: []).states
+    }
+
+    /// The stored states of `entities` (those that have one), read in the same statement (one snapshot) as the
+    /// ownership epochs of `owning`; `fenced` lists the partitions another worker has claimed since (their epoch
+    /// moved on). States read while every partition is still ours hold no other worker's later writes, because
+    /// another worker writes only after its claim; a fenced partition's states may, so the caller must not use them.
+    package func loadStates(_ entities: [String], owning: [(topic: String, partition: Int32, epoch: Int64)])
+        async throws -> (states: [StoredEntity], fenced: [(topic: String, partition: Int32)]) {
+        if entities.isEmpty { return ([], []) }
         let rows = try await reader.query("""
+            WITH owned AS (
+                SELECT u.t, u.p, o.epoch IS NOT DISTINCT FROM u.epoch AS ours
+                FROM unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, epoch)
+                LEFT JOIN \(s).consumer_offsets o ON o.consumer_group = $5 AND o.topic = u.t AND o.partition = u.p
+            )
+            SELECT NULL::text, t, p, NULL::timestamptz, NULL::bytea, NULL::text FROM owned WHERE NOT ours
+            UNION ALL
             SELECT entity, source_topic, source_partition, event_time, state, feature_set
             FROM \(s).entities WHERE entity = ANY($1::text[])
-            """, [entities], retryIdempotent: true)
-        return try rows.map { row in
-            StoredEntity(entity: try row.decode(String.self, column: 0), topic: try row.decode(String.self, column: 1),
-                         partition: try row.decode(Int32.self, column: 2),
-                         eventTimeMillis: try row.decode(PostgresTimestamp.self, column: 3).microsecondsSinceUnixEpoch / 1_000,
-                         state: try row.decode([UInt8].self, column: 4), featureSet: try row.decode(String.self, column: 5))
+            """, [entities, owning.map(\.topic), owning.map(\.partition), owning.map(\.epoch), group], retryIdempotent: true)
+        var states: [StoredEntity] = []
+        var fenced: [(topic: String, partition: Int32)] = []
+        for row in rows {
+            guard let entity = try row.decode(String?.self, column: 0) else {
+                fenced.append((try row.decode(String.self, column: 1), try row.decode(Int32.self, column: 2)))
+                continue
+            }
+            states.append(StoredEntity(entity: entity, topic: try row.decode(String.self, column: 1),
+                                       partition: try row.decode(Int32.self, column: 2),
+                                       eventTimeMillis: try row.decode(PostgresTimestamp.self, column: 3).microsecondsSinceUnixEpoch / 1_000,
+                                       state: try row.decode([UInt8].self, column: 4), featureSet: try row.decode(String.self, column: 5)))
         }
+        return (states, fenced)
     }
 
     /// Writes a micro-batch in one transaction: first the next offsets (refused with `.fenced` when another
@@ -339,6 +362,11 @@ package final class FeatureStore: Sendable {
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in
+            // The offsets' row locks are held until COMMIT: a worker frozen mid-transaction (SIGSTOP, a stalled VM)
+            // would block the new owner's claim for as long as it stays frozen. The server ends such a session after
+            // 10 s idle in the transaction (the worker sends its statements back to back), releasing the locks; the
+            // resumed worker's retry is then fenced.
+            try await connection.execute("SET LOCAL idle_in_transaction_session_timeout = '10s'")
             try await Self.storeOffsets(batch.offsets, group: group, schema: s, on: connection)
             if !batch.entities.isEmpty {
                 let entities = batch.entities

@@ -53,6 +53,8 @@ struct Pipeline {
     private var partitions: [KafkaTopicPartition: PartitionState] = [:]
     private var pending = Pending()
     private var pendingSince: UInt64 = 0
+    /// Partitions a state restore found claimed by another worker, for the worker to fence at its next flush.
+    private var fenced: [KafkaTopicPartition] = []
     private var output: [FieldValue] = []
     private var json = JSONOutputWriter()
     /// `{"name":` / `,"name":` for each feature, escaped once.
@@ -155,6 +157,8 @@ struct Pipeline {
         for (index, event) in decoded {
             let message = batch[index]
             let tp = message.topicPartition
+            // Fenced by the restore: another worker owns the partition now.
+            guard partitions[tp] != nil else { continue }
             if partitions[tp]!.tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: lateness) {
                 let watermark = partitions[tp]!.tracker.watermark(allowedLatenessMillis: lateness)
                 deadLetter(message, reason: "late", description: "late: event time \(formatRFC3339(millis: event.eventTimeMillis)) is before the watermark \(formatRFC3339(millis: watermark)) of \(tp) (allowed lateness \(lateness) ms)")
@@ -221,12 +225,33 @@ struct Pipeline {
         return writes
     }
 
+    /// Partitions a state restore found claimed by another worker since this one claimed them (reported once): the
+    /// worker must drop their pending work, predictions included — they would be computed from another worker's
+    /// later state. The pipeline has already forgotten them.
+    mutating func takeFenced() -> [KafkaTopicPartition] {
+        defer { fenced = [] }
+        return fenced
+    }
+
+    /// Loads the missing entities' states, checking in the same read that this worker still owns their partitions
+    /// (a zombie resumed after its partitions moved would otherwise apply its events on top of the new owner's
+    /// later state). Partitions found claimed by another worker are revoked and reported by `takeFenced()`.
     private mutating func restore(_ misses: [String: KafkaTopicPartition], store: FeatureStore) async throws {
         self.misses += misses.count
-        let stored = try await store.loadStates(Array(misses.keys))
+        let owning = Set(misses.values).compactMap { tp in partitions[tp].map { (topic: tp.topic, partition: tp.partition, epoch: $0.epoch) } }
+        let (stored, lost) = try await StoreRetry.run("the state restore", logger: logger) {
+            try await store.loadStates(Array(misses.keys), owning: owning)
+        }
+        if !lost.isEmpty {
+            let revoked = lost.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) }
+            logger.error("state restore fenced: another worker owns these partitions now; their pending work is dropped",
+                         metadata: ["partitions": "\(revoked)"])
+            revoke(revoked)
+            fenced += revoked
+        }
         let engine = setup.engine
         for row in stored {
-            guard let partition = misses[row.entity] else { continue }
+            guard let partition = misses[row.entity], partitions[partition] != nil else { continue }
             if row.featureSet != setup.featureSet {
                 logger.warning("stored state was written for a different feature set; the entity starts afresh",
                                metadata: ["entity": "\(row.entity)"])

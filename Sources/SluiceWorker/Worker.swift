@@ -146,7 +146,9 @@ package final class Worker: Sendable {
             case .partitionsAssigned(let assignment):
                 try await flush(&pipeline, &queue, commit: .everything)
                 queue.fenced.removeAll()
-                let claims = try await store.claim(assignment.partitions.map { ($0.topic, $0.partition) }, owner: owner)
+                let claims = try await StoreRetry.run("the partition claim", logger: logger) {
+                    try await store.claim(assignment.partitions.map { ($0.topic, $0.partition) }, owner: owner)
+                }
                 var offsets: [KafkaTopicPartition: Int64] = [:]
                 for claim in claims {
                     let tp = KafkaTopicPartition(topic: claim.topic, partition: claim.partition)
@@ -172,6 +174,13 @@ package final class Worker: Sendable {
                 metrics.consumed(batch)
                 let started = DispatchTime.now().uptimeNanoseconds
                 try await pipeline.process(batch, store: store)
+                let fenced = pipeline.takeFenced()
+                if !fenced.isEmpty {
+                    // The next flush drops their pending rows, predictions, dead letters and offsets.
+                    fencedPartitions.withLock { $0 += fenced }
+                    counters.withLock { $0.fencedBatches += 1 }
+                    metrics.fencedBatch()
+                }
                 let elapsed = DispatchTime.now().uptimeNanoseconds - started
                 counters.withLock { $0.processNanos += elapsed }
                 let caughtUp = batch.count < setup.config.kafka.consumer.pollBatchSize
@@ -453,24 +462,15 @@ package final class Worker: Sendable {
 
     private func commit(_ batch: FeatureStoreBatch, reasons: [String: Int], predicted: Int, scoreNanos: UInt64, acknowledgeNanos: UInt64, serializeNanos: UInt64) async throws {
         let started = DispatchTime.now().uptimeNanoseconds
-        var attempt = 0
-        while true {
-            do {
-                try await store.commit(batch, featureSet: setup.featureSet)
-                break
-            } catch let error as FeatureStoreError where error.code == .fenced {
-                logger.error("micro-batch fenced: another worker owns its partitions now", metadata: ["error": "\(error)"])
-                fencedPartitions.withLock { $0 += batch.offsets.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) } }
-                counters.withLock { $0.fencedBatches += 1 }
-                metrics.fencedBatch()
-                return
-            } catch let error as PostgresError where error.code == .connectionLost || error.code == .connectionFailed {
-                // Nothing of the batch committed; its rows are still in memory, so retrying is exact.
-                attempt += 1
-                guard attempt <= 8 else { throw error }
-                logger.warning("feature store unreachable; retrying the micro-batch", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(min(5_000, 100 << attempt)))
-            }
+        do {
+            // Nothing of the batch committed when the connection fails; its rows are still in memory, so retrying is exact.
+            try await StoreRetry.run("the micro-batch", logger: logger) { try await store.commit(batch, featureSet: setup.featureSet) }
+        } catch let error as FeatureStoreError where error.code == .fenced {
+            logger.error("micro-batch fenced: another worker owns its partitions now", metadata: ["error": "\(error)"])
+            fencedPartitions.withLock { $0 += batch.offsets.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) } }
+            counters.withLock { $0.fencedBatches += 1 }
+            metrics.fencedBatch()
+            return
         }
         let offsets = batch.offsets.map { KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.nextOffset) }
         // Informational copy for lag tools; PostgreSQL's offsets are the ones the worker resumes from.

@@ -275,7 +275,7 @@ struct ServiceTests {
         kill(restarted.processIdentifier, SIGTERM)
         restarted.waitUntilExit()
         #expect(restarted.terminationStatus == 0)
-        try await CrashRecoveryTests.expectStoreMatchesReference(environment, observer, after: "a SIGTERM under load and a restart")
+        try await environment.expectStoreMatchesReference(observer, after: "a SIGTERM under load and a restart")
         await observer.close()
     }
 

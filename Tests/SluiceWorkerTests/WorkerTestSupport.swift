@@ -5,6 +5,7 @@ import SluiceFeatureStore
 import SluiceFeatures
 import SluiceKafka
 import SluicePostgres
+import SluiceRegistry
 import SluiceWorker
 import Synchronization
 import Testing
@@ -20,6 +21,8 @@ struct WorkerEnvironment {
     let brokers: String
     let postgresURL: String
     let controlPort: UInt16?
+    /// A dev cluster of the test's own (fault injection would disturb the tests sharing the common one).
+    let privateCluster: DevCluster?
 
     static let logger: Logger = {
         var logger = Logger(label: "sluice.tests.worker")
@@ -27,7 +30,10 @@ struct WorkerEnvironment {
         return logger
     }()
 
-    init(partitions: Int = 4) async throws {
+    /// - Parameters:
+    ///   - cluster: a dev cluster of the test's own, instead of the one `scripts/test` starts.
+    ///   - postgresURL: a PostgreSQL server of the test's own, instead of the one `scripts/test` starts.
+    init(partitions: Int = 4, cluster: DevCluster? = nil, postgresURL: String? = nil) async throws {
         let environment = ProcessInfo.processInfo.environment
         let id = UUID().uuidString.prefix(8).lowercased()
         self.id = String(id)
@@ -35,11 +41,15 @@ struct WorkerEnvironment {
         self.partitions = partitions
         self.group = "worker-\(id)"
         self.schema = "t_\(id)"
-        guard let url = environment["SLUICE_TEST_POSTGRES_URL"] else {
+        self.privateCluster = cluster
+        guard let url = postgresURL ?? environment["SLUICE_TEST_POSTGRES_URL"] else {
             throw WorkerError(message: "SLUICE_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
         }
         self.postgresURL = url
-        if let brokers = environment["SLUICE_TEST_KAFKA_BROKERS"] {
+        if let cluster {
+            self.brokers = cluster.bootstrapServers
+            self.controlPort = nil
+        } else if let brokers = environment["SLUICE_TEST_KAFKA_BROKERS"] {
             self.brokers = brokers
             self.controlPort = environment["SLUICE_TEST_KAFKA_CONTROL_PORT"].flatMap(UInt16.init)
         } else {
@@ -60,7 +70,9 @@ struct WorkerEnvironment {
     private static let sharedCluster = Result { try DevCluster(brokers: 1, logger: logger) }
 
     private func createTopic(_ name: String, partitions: Int) async throws {
-        if let controlPort {
+        if let privateCluster {
+            try privateCluster.createTopic(name, partitions: partitions)
+        } else if let controlPort {
             try await DevClusterControl(port: controlPort).createTopic(name, partitions: partitions)
         } else {
             try Self.sharedCluster.get().createTopic(name, partitions: partitions)
@@ -85,7 +97,8 @@ struct WorkerEnvironment {
     var yaml: String { yaml() }
 
     /// - Parameter http: the `http:` section (by default a free port, so several workers can run at once).
-    func yaml(features: String = exampleFeatures, http: String = #"{address: "127.0.0.1:0"}"#) -> String {
+    /// - Parameter logLevel: `logging.level` (`info` logs the HTTP port a `sluice run` process listens on).
+    func yaml(features: String = exampleFeatures, http: String = #"{address: "127.0.0.1:0"}"#, logLevel: String = "error") -> String {
         """
         kafka:
           brokers: "\(brokers)"
@@ -107,7 +120,7 @@ struct WorkerEnvironment {
         flush: {max_events: 2000, max_interval: 200ms}
         outputs: {predictions_topic: \(predictionsTopic), alerts_topic: \(alertsTopic)}
         http: \(http)
-        logging: {level: error}
+        logging: {level: \(logLevel)}
         """
     }
 
@@ -325,5 +338,111 @@ struct JSONFeature: Decodable {
         } else {
             value = .string(try container.decode(String.self))
         }
+    }
+}
+
+/// What a run delivered, judged against the reference computed from the topic.
+struct DeliveryOutcome {
+    /// Messages in the input topic (processed and dead-lettered).
+    var events = 0
+    /// Events the reference processes (the rest are dead-lettered).
+    var processed = 0
+    /// Processed offsets without a feature-log row, plus expected prediction ids never published.
+    var lost = 0
+    /// Feature-log rows beyond one per processed offset (exactly-once: must be 0).
+    var duplicateLogRows = 0
+    /// Prediction messages beyond one per prediction id (at-least-once: replays after a crash or a fenced batch).
+    var duplicatePredictions = 0
+}
+
+extension WorkerEnvironment {
+    /// Registers the linear test model as the production version of `default`, so every event is also scored and
+    /// published before its transaction commits.
+    func registerProductionModel(_ connection: PostgresConnection) async throws {
+        try await FeatureStoreMigrations.migrate(connection, schema: schema)
+        let registry = try ModelRegistry(connection: connection, schema: schema, logger: Self.logger)
+        _ = try await registry.register(name: "default", artifact: linearModelJSON(weights: [0.004, 0.3, -0.2, -0.0001], intercept: -1.5), format: nil,
+                                        stage: .production, pipelineFeatures: try WorkerSetup(config: try config()).featureNames)
+    }
+
+    /// The store equals the reference computed from the topic; every processed offset has exactly one
+    /// feature-log row; with `predictions`, every processed event's prediction id was published (replays only with
+    /// the same id and score) and nothing else was. Returns the counts for a report.
+    @discardableResult
+    func expectStoreMatchesReference(_ observer: PostgresConnection, after what: String, predictions: Bool = true) async throws -> DeliveryOutcome {
+        let setup = try WorkerSetup(config: try config())
+        let reference = try await ReferenceRun.compute(self, setup: setup)
+        var outcome = DeliveryOutcome(events: reference.processed + reference.deadLettered, processed: reference.processed)
+        let stored = try await storedFeatures(observer)
+        #expect(stored.count == reference.features.count, "entities after \(what)")
+        var mismatches = 0
+        for (entity, expected) in reference.features where stored[entity] != expected {
+            mismatches += 1
+            if mismatches <= 3 { Issue.record("entity \(entity): stored \(String(describing: stored[entity])), expected \(expected) after \(what)") }
+        }
+        #expect(mismatches == 0, "every entity equals the reference after \(what)")
+        let logRows = try await observer.query("SELECT source_partition, source_offset FROM \(schema).feature_log")
+        let logged = try logRows.map { "\(try $0.decode(Int32.self, column: 0))/\(try $0.decode(Int64.self, column: 1))" }
+        outcome.duplicateLogRows = logged.count - Set(logged).count
+        outcome.lost = reference.processedOffsets.subtracting(logged).count
+        #expect(logged.count == reference.processed, "no duplicate log rows after \(what)")
+        #expect(Set(logged) == reference.processedOffsets, "no lost log rows after \(what)")
+        guard predictions else { return outcome }
+
+        let logPredictions = try await loggedPredictions(self, observer)
+        #expect(logPredictions.count == reference.processed)
+        let published = try await consume(predictionsTopic, count: try await messageCount(predictionsTopic, partitions: 2))
+        var scores: [String: Double] = [:]
+        var changedScores = 0
+        for message in published {
+            let prediction = try JSONDecoder().decode(PredictionMessage.self, from: Data(message.value))
+            if let earlier = scores[prediction.prediction_id], earlier != prediction.score {
+                changedScores += 1
+                if changedScores <= 3 { Issue.record("prediction \(prediction.prediction_id) published with score \(earlier), then \(prediction.score)") }
+            }
+            scores[prediction.prediction_id] = prediction.score
+        }
+        #expect(changedScores == 0, "a replayed prediction has the same id and score after \(what)")
+        outcome.duplicatePredictions = published.count - scores.count
+        let expected = Set(reference.processedOffsets.map { "\(topic)/\($0)" })
+        outcome.lost += expected.subtracting(scores.keys).count
+        #expect(Set(scores.keys) == expected, "every expected prediction id published, and no other, after \(what)")
+        let differing = logPredictions.filter { scores[$0.key] != $0.value.score }
+        for (id, logged) in differing.prefix(3) {
+            Issue.record("prediction \(id): published \(String(describing: scores[id])), logged \(logged.score)")
+        }
+        #expect(differing.isEmpty, "the published scores are the logged ones after \(what)")
+        return outcome
+    }
+
+    /// The sum of the partitions' ownership epochs: it grows by one per partition a worker claims.
+    func epochSum(_ connection: PostgresConnection) async throws -> Int64 {
+        guard try await hasOffsetsTable(connection) else { return 0 }
+        return try await connection.query("SELECT coalesce(sum(epoch), 0)::int8 FROM \(schema).consumer_offsets WHERE consumer_group = $1", [group])
+            .first!.decode(Int64.self, column: 0)
+    }
+
+    /// The owner (`host/pid/nonce`), epoch and next offset of each claimed partition.
+    func claims(_ connection: PostgresConnection) async throws -> [Int32: (owner: String, epoch: Int64, nextOffset: Int64)] {
+        guard try await hasOffsetsTable(connection) else { return [:] }
+        let rows = try await connection.query("SELECT partition, owner, epoch::int8, next_offset FROM \(schema).consumer_offsets WHERE consumer_group = $1 AND topic = $2",
+                                              [group, topic])
+        var result: [Int32: (owner: String, epoch: Int64, nextOffset: Int64)] = [:]
+        for row in rows {
+            result[try row.decode(Int32.self, column: 0)] = (try row.decode(String?.self, column: 1) ?? "", try row.decode(Int64.self, column: 2),
+                                                            try row.decode(Int64?.self, column: 3) ?? 0)
+        }
+        return result
+    }
+
+    /// Waits until the partitions' claims name `count` different owners.
+    func waitForOwners(_ connection: PostgresConnection, count: Int, timeout: Duration = .seconds(60)) async throws {
+        try await waitFor("the partitions are claimed by \(count) workers", timeout: timeout) {
+            Set(try await claims(connection).values.map(\.owner)).count >= count
+        }
+    }
+
+    private func hasOffsetsTable(_ connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT to_regclass($1) IS NOT NULL", ["\(schema).consumer_offsets"]).first!.decode(Bool.self, column: 0)
     }
 }
