@@ -317,6 +317,22 @@ package final class FeatureStore: Sendable {
         }
     }
 
+    /// Whether `batch`'s transaction committed: every partition's stored next offset is the batch's, under the
+    /// batch's epoch. A commit whose connection failed after the server received COMMIT may have committed or not;
+    /// retrying one that had would log its events twice. Next offsets only move forward under an epoch, and a
+    /// batch always moves each of its partitions forward, so the batch's offsets being stored means it committed.
+    package func isCommitted(_ batch: FeatureStoreBatch) async throws -> Bool {
+        guard !batch.offsets.isEmpty else { return false }
+        let offsets = batch.offsets
+        let matching = try await connection.query("""
+            SELECT count(*)::int8 FROM \(s).consumer_offsets o
+            JOIN unnest($2::text[], $3::int4[], $4::int8[], $5::int8[]) AS u(t, p, next, epoch)
+              ON o.topic = u.t AND o.partition = u.p AND o.epoch = u.epoch AND o.next_offset = u.next
+            WHERE o.consumer_group = $1
+            """, [group, offsets.map(\.topic), offsets.map(\.partition), offsets.map(\.nextOffset), offsets.map(\.epoch)], retryIdempotent: true)
+        return try matching.first?.decode(Int64.self, column: 0) == Int64(offsets.count)
+    }
+
     /// The stored states of `entities` (those that have one).
     package func loadStates(_ entities: [String]) async throws -> [StoredEntity] {
         try await loadStates(entities, owning: []).states

@@ -463,8 +463,17 @@ package final class Worker: Sendable {
     private func commit(_ batch: FeatureStoreBatch, reasons: [String: Int], predicted: Int, scoreNanos: UInt64, acknowledgeNanos: UInt64, serializeNanos: UInt64) async throws {
         let started = DispatchTime.now().uptimeNanoseconds
         do {
-            // Nothing of the batch committed when the connection fails; its rows are still in memory, so retrying is exact.
-            try await StoreRetry.run("the micro-batch", logger: logger) { try await store.commit(batch, featureSet: setup.featureSet) }
+            // The batch's rows are still in memory, so a retry is exact, unless the connection failed after the server
+            // had committed (the answer to COMMIT was lost): a retry first checks the stored offsets for that.
+            var tried = false
+            try await StoreRetry.run("the micro-batch", logger: logger) {
+                if tried, try await store.isCommitted(batch) {
+                    logger.notice("the micro-batch had committed before the connection failed; not writing it again")
+                    return
+                }
+                tried = true
+                try await store.commit(batch, featureSet: setup.featureSet)
+            }
         } catch let error as FeatureStoreError where error.code == .fenced {
             logger.error("micro-batch fenced: another worker owns its partitions now", metadata: ["error": "\(error)"])
             fencedPartitions.withLock { $0 += batch.offsets.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) } }

@@ -139,6 +139,26 @@ struct FeatureStoreTests {
         try await scratch.drop()
     }
 
+    /// A commit whose answer was lost must not be written twice: the retry asks whether it had committed.
+    @Test func aCommittedBatchIsRecognisedAndAnUncommittedOneIsNot() async throws {
+        let scratch = try await Scratch()
+        let claim = try await scratch.store.claim([("t", 0), ("t", 1)], owner: "w")
+        var batch = FeatureStoreBatch()
+        batch.offsets = [.init(topic: "t", partition: 0, nextOffset: 10, maxEventTimeMillis: 5, epoch: claim[0].epoch),
+                         .init(topic: "t", partition: 1, nextOffset: 3, maxEventTimeMillis: 5, epoch: claim[1].epoch)]
+        batch.logRows = [Self.row(9, entity: "z", millis: 5, json: "{}")]
+        #expect(try await scratch.store.isCommitted(batch) == false, "not yet committed")
+        try await scratch.store.commit(batch, featureSet: "f")
+        #expect(try await scratch.store.isCommitted(batch) == true)
+
+        var next = batch
+        next.offsets[1].nextOffset = 4
+        #expect(try await scratch.store.isCommitted(next) == false, "one partition not there yet is not committed")
+        _ = try await scratch.store.claim([("t", 0)], owner: "other")
+        #expect(try await scratch.store.isCommitted(batch) == false, "under another epoch it is not this batch's commit")
+        try await scratch.drop()
+    }
+
     @Test func pointInTimeReadsReturnTheFeaturesAsOfThatTime() async throws {
         let scratch = try await Scratch()
         var batch = FeatureStoreBatch()
