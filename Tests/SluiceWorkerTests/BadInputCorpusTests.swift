@@ -201,22 +201,12 @@ struct BadInputCorpusTests {
         try await producer.close()
         let config = try environment.config()
         #expect(config.kafka.producer.maxMessageBytes == 1_000_000)
-        let connection = try await environment.connect()
-        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
-        let reader = try await environment.connect()
-        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: reader, logger: WorkerEnvironment.logger)
-        let running = Task { try await worker.run() }
-        let observer = try await environment.connect()
-        try await environment.waitUntilCaughtUp(observer, timeout: .seconds(60))
-        await worker.stop()
-        try await running.value
+        let (_, observer) = try await environment.runWorkerUntilCaughtUp(config: config)
         let stored = try await environment.storedFeatures(observer)
         func headers(_ letter: KafkaMessage) -> [String: String] {
             Dictionary(letter.headers.map { ($0.name, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
         }
         let letter = try await environment.consume(environment.topic + ".dlq", count: 1).first { headers($0)["sluice.source.offset"] == "1" }
-        await connection.close()
-        await reader.close()
         await observer.close()
         return Sandwich(bad: middle, stored: stored, letter: letter, headers: letter.map(headers) ?? [:])
     }
@@ -255,16 +245,7 @@ struct BadInputCorpusTests {
         _ = try await producer.send(KafkaProducerMessage(topic: environment.topic, partition: 0, value: event("after", 0)))
         try await producer.close()
 
-        let config = try environment.config()
-        let connection = try await environment.connect()
-        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
-        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await environment.connect(), logger: WorkerEnvironment.logger)
-        let running = Task { try await worker.run() }
-        let observer = try await environment.connect()
-        try await environment.waitUntilCaughtUp(observer, timeout: .seconds(60))
-        await worker.stop()
-        try await running.value
-
+        let (worker, observer) = try await environment.runWorkerUntilCaughtUp(config: try environment.config())
         let stored = try await environment.storedFeatures(observer)
         #expect(stored["before"] != nil && stored["after"] != nil, "the good events are processed")
         #expect(stored["huge"] == nil)

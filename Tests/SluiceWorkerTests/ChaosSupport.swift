@@ -56,6 +56,19 @@ struct ChaosRecord: Encodable {
         duplicates = outcome.duplicatePredictions + outcome.duplicateLogRows
     }
 
+    /// Ends the scenario: its data check's counts, what was tried, why duplicates happen and how recovery was
+    /// timed; expects nothing lost, and writes the record.
+    mutating func finish(_ outcome: DeliveryOutcome, tried detail: String, duplicates explained: String, recovery measure: String,
+                         since started: ContinuousClock.Instant) throws {
+        add(outcome)
+        attemptsDetail = detail
+        duplicatesExplained = explained
+        recoveryMeasure = measure
+        wallSeconds = (ContinuousClock.now - started).seconds
+        #expect(lost == 0, "\(scenario): nothing lost")
+        try write()
+    }
+
     mutating func recovered(in duration: Duration) {
         recoveryMaxSeconds = max(recoveryMaxSeconds, duration.seconds)
     }

@@ -67,14 +67,11 @@ struct ChaosTests {
         try await environment.waitUntilCaughtUp(observer)
         #expect(try await last.terminate() == 0, "SIGTERM exits 0")
 
-        record.add(try await environment.expectStoreMatchesReference(observer, after: "\(kills) kills"))
         record.attempts = kills
-        record.attemptsDetail = "\(kills) × kill -9 of `sluice run` at a random instant (0–500 ms after a commit) while events flow"
-        record.duplicatesExplained = "predictions of micro-batches acknowledged by Kafka but not yet committed to PostgreSQL at the kill, re-published on replay with the same id and score"
-        record.recoveryMeasure = "restart (process launch) to its first committed micro-batch, including the group dropping the killed member"
-        record.wallSeconds = (ContinuousClock.now - started).seconds
-        #expect(record.lost == 0)
-        try record.write()
+        try record.finish(try await environment.expectStoreMatchesReference(observer, after: "\(kills) kills"),
+                          tried: "\(kills) × kill -9 of `sluice run` at a random instant (0–500 ms after a commit) while events flow",
+                          duplicates: "predictions of micro-batches acknowledged by Kafka but not yet committed to PostgreSQL at the kill, re-published on replay with the same id and score",
+                          recovery: "restart (process launch) to its first committed micro-batch, including the group dropping the killed member", since: started)
     }
 
     // MARK: 2. Broker faults
@@ -145,13 +142,10 @@ struct ChaosTests {
         #expect(worker.isRunning, "recovered without a restart")
         #expect(try await worker.terminate() == 0, "SIGTERM exits 0")
 
-        record.add(try await environment.expectStoreMatchesReference(observer, after: "broker faults"))
-        record.attemptsDetail = details.joined(separator: "; ")
-        record.duplicatesExplained = "predictions re-sent by the producer after an injected or down-broker error (same id and score)"
-        record.recoveryMeasure = "broker up, or request errors injected, to the next committed micro-batch"
-        record.wallSeconds = (ContinuousClock.now - started).seconds
-        #expect(record.lost == 0)
-        try record.write()
+        try record.finish(try await environment.expectStoreMatchesReference(observer, after: "broker faults"),
+                          tried: details.joined(separator: "; "),
+                          duplicates: "predictions re-sent by the producer after an injected or down-broker error (same id and score)",
+                          recovery: "broker up, or request errors injected, to the next committed micro-batch", since: started)
     }
 
     // MARK: 3. Database faults
@@ -262,13 +256,10 @@ struct ChaosTests {
         #expect(maxUncommitted <= bound, "consumption pauses while PostgreSQL is down: \(maxUncommitted) events held, bound \(bound)")
         #expect(try await worker.terminate() == 0, "SIGTERM exits 0")
 
-        record.add(try await environment.expectStoreMatchesReference(observer, after: "database faults"))
-        record.attemptsDetail = details.joined(separator: "; ") + "; at most \(Int(maxUncommitted)) events held uncommitted during an outage"
-        record.duplicatesExplained = "predictions of a micro-batch whose transaction was cut by the fault, re-published when it was retried or replayed (same id and score)"
-        record.recoveryMeasure = "fault end (sessions terminated, lock released, server started) to the next committed micro-batch; /readyz 200 again within \(String(format: "%.2f", readinessRecovery.seconds)) s of the server's start"
-        record.wallSeconds = (ContinuousClock.now - started).seconds
-        #expect(record.lost == 0)
-        try record.write()
+        try record.finish(try await environment.expectStoreMatchesReference(observer, after: "database faults"),
+                          tried: details.joined(separator: "; ") + "; at most \(Int(maxUncommitted)) events held uncommitted during an outage",
+                          duplicates: "predictions of a micro-batch whose transaction was cut by the fault, re-published when it was retried or replayed (same id and score)",
+                          recovery: "fault end (sessions terminated, lock released, server started) to the next committed micro-batch; /readyz 200 again within \(String(format: "%.2f", readinessRecovery.seconds)) s of the server's start", since: started)
         try await environment.dropSchema()
         // Now rather than in the deferred task, which may not run before the test process exits.
         await postgres.destroy()
@@ -330,14 +321,11 @@ struct ChaosTests {
             #expect(try await worker.terminate() == 0, "SIGTERM exits 0")
         }
 
-        record.add(try await environment.expectStoreMatchesReference(observer, after: "\(steps) members leaving and joining"))
         record.attempts = 2 * steps
-        record.attemptsDetail = "3 members, 6 partitions; \(graceful) left with SIGTERM, \(killed) with kill -9, \(steps) joined"
-        record.duplicatesExplained = "predictions of a killed member's acknowledged but uncommitted micro-batch, re-published by the member that took the partition over (same id and score)"
-        record.recoveryMeasure = "a member leaving to every partition it held being claimed by a surviving member (kill -9: includes the 6 s session timeout)"
-        record.wallSeconds = (ContinuousClock.now - started).seconds
-        #expect(record.lost == 0)
-        try record.write()
+        try record.finish(try await environment.expectStoreMatchesReference(observer, after: "\(steps) members leaving and joining"),
+                          tried: "3 members, 6 partitions; \(graceful) left with SIGTERM, \(killed) with kill -9, \(steps) joined",
+                          duplicates: "predictions of a killed member's acknowledged but uncommitted micro-batch, re-published by the member that took the partition over (same id and score)",
+                          recovery: "a member leaving to every partition it held being claimed by a surviving member (kill -9: includes the 6 s session timeout)", since: started)
     }
 
     // MARK: 5. Zombies
@@ -419,12 +407,9 @@ struct ChaosTests {
         #expect(try await zombie.terminate() == 0, "SIGTERM exits 0")
         #expect(try await peer.terminate() == 0, "SIGTERM exits 0")
 
-        record.add(try await environment.expectStoreMatchesReference(observer, after: "\(rounds) zombie freezes"))
-        record.attemptsDetail = "\(rounds) × SIGSTOP of a member for \(String(format: "%.1f", frozenFor.seconds)) s at most (session timeout 6 s), then SIGCONT; \(fenced) of its micro-batches fenced"
-        record.duplicatesExplained = "predictions the zombie published for a micro-batch that was then fenced, re-published by the new owner (same id and score)"
-        record.recoveryMeasure = "SIGCONT to the resumed worker holding partitions again"
-        record.wallSeconds = (ContinuousClock.now - started).seconds
-        #expect(record.lost == 0)
-        try record.write()
+        try record.finish(try await environment.expectStoreMatchesReference(observer, after: "\(rounds) zombie freezes"),
+                          tried: "\(rounds) × SIGSTOP of a member for \(String(format: "%.1f", frozenFor.seconds)) s at most (session timeout 6 s), then SIGCONT; \(fenced) of its micro-batches fenced",
+                          duplicates: "predictions the zombie published for a micro-batch that was then fenced, re-published by the new owner (same id and score)",
+                          recovery: "SIGCONT to the resumed worker holding partitions again", since: started)
     }
 }

@@ -213,6 +213,20 @@ struct WorkerEnvironment {
         return result
     }
 
+    /// Migrates the schema, runs an in-process worker with `config` until its stored offsets reach the topic's end,
+    /// and stops it. Returns the worker (for its counts) and an observer connection.
+    func runWorkerUntilCaughtUp(config: SluiceConfig, timeout: Duration = .seconds(60)) async throws -> (worker: Worker, observer: PostgresConnection) {
+        let connection = try await connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: schema)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await connect(), logger: Self.logger)
+        let running = Task { try await worker.run() }
+        let observer = try await connect()
+        try await waitUntilCaughtUp(observer, timeout: timeout)
+        await worker.stop()
+        try await running.value
+        return (worker, observer)
+    }
+
     /// Waits until PostgreSQL's stored offsets reach the topic's high watermarks.
     func waitUntilCaughtUp(_ connection: PostgresConnection, timeout: Duration = .seconds(120)) async throws {
         let target = try await highWatermarks()
