@@ -165,12 +165,9 @@ struct Pipeline {
                 continue
             }
             partitions[tp]!.tracker.observe(event.eventTimeMillis)
-            let engine = setup.engine
-            let generation = generation
-            engine.apply(event, to: &entities[event.entityID, default: CachedEntity(state: engine.makeState(), partition: tp, lastUsed: generation)].state,
-                         output: &output)
-            entities[event.entityID]!.partition = tp
-            entities[event.entityID]!.lastUsed = generation
+            Self.apply(event, from: tp, in: generation, engine: setup.engine,
+                       to: &entities[event.entityID, default: CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)],
+                       output: &output)
             if pending.dirtySet.insert(event.entityID).inserted { pending.dirtyEntities.append(event.entityID) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
@@ -187,6 +184,15 @@ struct Pipeline {
                 }
             }
         }
+    }
+
+    /// Applies an event to its entity's cached state and marks the entry as used by this micro-batch and owned by
+    /// the event's partition, through one lookup of the entity.
+    private static func apply(_ event: DecodedEvent, from partition: KafkaTopicPartition, in generation: UInt64, engine: FeatureEngine,
+                              to entry: inout CachedEntity, output: inout [FieldValue]) {
+        engine.apply(event, to: &entry.state, output: &output)
+        entry.partition = partition
+        entry.lastUsed = generation
     }
 
     /// Hands over the pending micro-batch, with each partition's next offset, watermark base and epoch.

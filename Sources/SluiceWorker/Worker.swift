@@ -214,12 +214,13 @@ package final class Worker: Sendable {
     /// batches scored meanwhile wait and then commit together in the next one (group commit).
     private struct CommitQueue {
         var waiting: [Scored] = []
-        var waitingEvents = 0
         var inFlight: Task<Void, any Error>? = nil
         /// Set by the in-flight transaction's task when it ends (committed, fenced or failed).
         let inFlightEnded = EndFlag()
         /// Partitions another worker has claimed since: their events are neither published nor committed.
         var fenced: Set<KafkaTopicPartition> = []
+
+        var waitingEvents: Int { waiting.reduce(0) { $0 + $1.events } }
 
         /// Whether batches wait and no transaction is in flight.
         var isReady: Bool { !waiting.isEmpty && inFlightEnded.value.withLock { $0 } }
@@ -243,7 +244,6 @@ package final class Worker: Sendable {
         if pipeline.pendingCount > 0 {
             let scored = await publish(&pipeline, &queue)
             queue.waiting.append(scored)
-            queue.waitingEvents += scored.events
         }
         switch mode {
         case .whenReady:
@@ -338,7 +338,6 @@ package final class Worker: Sendable {
         takeFences(&pipeline, &queue)
         let waiting = queue.waiting
         queue.waiting = []
-        queue.waitingEvents = 0
         var batch = waiting[0].batch
         var reasons = waiting[0].reasons
         for later in waiting.dropFirst() {
