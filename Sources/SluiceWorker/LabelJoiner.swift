@@ -108,7 +108,9 @@ package final class LabelJoiner: Sendable {
             switch event {
             case .partitionsAssigned(let assignment):
                 try await step(&loop, force: true)
-                let claims = try await offsetsStore.claim(assignment.partitions.map { ($0.topic, $0.partition) }, owner: owner)
+                let claims = try await StoreRetry.run("the label partition claim", logger: logger) {
+                    try await offsetsStore.claim(assignment.partitions.map { ($0.topic, $0.partition) }, owner: owner)
+                }
                 var start: [KafkaTopicPartition: Int64] = [:]
                 for claim in claims {
                     let tp = KafkaTopicPartition(topic: claim.topic, partition: claim.partition)
@@ -173,7 +175,10 @@ package final class LabelJoiner: Sendable {
         guard !due.isEmpty || !offsets.isEmpty else { return }
         let outcome: LabelStore.Outcome
         do {
-            outcome = try await store.join(due.map(\.label), horizonMillis: WorkerSetup.millis(setup.config.labels.horizon), offsets: offsets)
+            // A join is safe to repeat: labelled rows are keyed by prediction id and the offsets are absolute.
+            outcome = try await StoreRetry.run("the label join", logger: logger) {
+                try await store.join(due.map(\.label), horizonMillis: WorkerSetup.millis(setup.config.labels.horizon), offsets: offsets)
+            }
         } catch let error as FeatureStoreError where error.code == .fenced {
             // Another worker owns some of these partitions now: drop everything open; the owner re-reads it.
             logger.error("label join fenced: another worker owns the label partitions now", metadata: ["error": "\(error)"])
@@ -221,7 +226,9 @@ package final class LabelJoiner: Sendable {
                                                                "error": "\(alert.statistic)", "before": "\(alert.threshold)", "severity": "\(alert.severity)"])
             }
         }
-        try await store.record(alerts: concept.alerts, performance: concept.performance)
+        try await StoreRetry.run("the concept-drift records", logger: logger) {
+            try await store.record(alerts: concept.alerts, performance: concept.performance)
+        }
         if let alertSnapshots = snapshots.withLock({ $0 }) {
             for alert in concept.alerts where alert.state == "firing" {
                 await alertSnapshots.alertFired(alertID: alert.alertID, modelName: alert.modelName, windowStartMillis: alert.windowStartMillis)

@@ -24,7 +24,10 @@ package final class KafkaConsumer: Sendable {
     /// Creates the consumer. Fails with `.configuration` for an unknown or invalid property.
     package init(configuration: KafkaConsumerConfiguration, logger: Logger) throws(KafkaError) {
         let (stream, continuation) = AsyncStream<KafkaConsumerEvent>.makeStream()
-        let slots = DispatchSemaphore(value: max(1, configuration.bufferedBatches))
+        // Counted up from 0, not created with the count: libdispatch traps when a semaphore is released below its
+        // initial value, which is the case when the consumer goes away holding batches nobody read.
+        let slots = DispatchSemaphore(value: 0)
+        for _ in 0..<max(1, configuration.bufferedBatches) { slots.signal() }
         let core = ConsumerCore(logger: logger, continuation: continuation, slots: slots,
                                 rebalanceTimeoutMillis: configuration.rebalanceResponseTimeoutMillis,
                                 batchSize: max(1, configuration.pollBatchSize),
