@@ -14,7 +14,7 @@ struct LabelTopics {
     var deadLetters: String { topic + ".dlq" }
 
     init(_ environment: WorkerEnvironment) async throws {
-        topic = "labels-\(environment.id)"
+        topic = environment.labelsTopic
         guard let port = environment.controlPort else {
             throw WorkerError(message: "the label tests need the dev cluster's control port (SLUICE_TEST_KAFKA_CONTROL_PORT)")
         }
@@ -23,7 +23,7 @@ struct LabelTopics {
     }
 
     func config(_ environment: WorkerEnvironment, labels: String) throws -> SluiceConfig {
-        let yaml = environment.yaml.replacingOccurrences(of: "outputs: {", with: "outputs: {labels_topic: \(topic), ") + "\nlabels: \(labels)\n"
+        let yaml = environment.yaml + "\nlabels: \(labels)\n"
         return try SluiceConfig.load(yamlText: yaml, environment: [:]).config
     }
 

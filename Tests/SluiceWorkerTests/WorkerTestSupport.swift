@@ -66,6 +66,9 @@ struct WorkerEnvironment {
     /// The topics this environment's worker publishes predictions and drift alerts to.
     var predictionsTopic: String { "predictions-\(id)" }
     var alertsTopic: String { "alerts-\(id)" }
+    /// The labels topic the worker's label joiner reads: this environment's own, never another test's or the demo's
+    /// (created by the tests that send labels, `LabelTopics`).
+    var labelsTopic: String { "labels-\(id)" }
 
     private static let sharedCluster = Result { try DevCluster(brokers: 1, logger: logger) }
 
@@ -118,7 +121,7 @@ struct WorkerEnvironment {
         features:
         \(features)
         flush: {max_events: 2000, max_interval: 200ms}
-        outputs: {predictions_topic: \(predictionsTopic), alerts_topic: \(alertsTopic)}
+        outputs: {predictions_topic: \(predictionsTopic), alerts_topic: \(alertsTopic), labels_topic: \(labelsTopic)}
         http: \(http)
         logging: {level: \(logLevel)}
         """
