@@ -13,6 +13,8 @@ struct Pipeline {
         var partition: KafkaTopicPartition
         /// The micro-batch (``Pipeline/generation``) that last applied an event to it or restored it.
         var lastUsed: UInt64
+        /// 1 + the micro-batch that last applied an event to it (0: none yet).
+        var appliedIn: UInt64 = 0
     }
 
     struct PartitionState {
@@ -102,9 +104,11 @@ struct Pipeline {
             excess -= byBatch[batch]!
         }
         guard let newestDropped else { return 0 }
-        let before = entities.count
-        entities = entities.filter { $0.value.lastUsed > newestDropped }
-        return before - entities.count
+        // Removed in place: filtering would rebuild the whole dictionary, copying every entity that stays.
+        var dropped: [String] = []
+        for (entity, entry) in entities where entry.lastUsed <= newestDropped { dropped.append(entity) }
+        for entity in dropped { entities.removeValue(forKey: entity) }
+        return dropped.count
     }
 
     var pendingAgeMillis: Int64 {
@@ -138,40 +142,60 @@ struct Pipeline {
         decoded.removeAll(keepingCapacity: true)
         var misses: [String: KafkaTopicPartition] = [:]
         var event = DecodedEvent()
+        // A poll batch holds runs of messages from one partition: its ownership and next offset are looked up and
+        // stored once per run, not once per message.
+        var run: (tp: KafkaTopicPartition, owned: Bool, next: Int64)? = nil
         for index in batch.indices {
             let message = batch[index]
             let tp = message.topicPartition
-            guard partitions[tp] != nil else { continue }
+            if run?.tp != tp {
+                if let previous = run, previous.owned { pending.nextOffsets[previous.tp] = previous.next }
+                run = (tp, partitions[tp] != nil, 0)
+            }
+            guard run!.owned else { continue }
             pending.count += 1
-            pending.nextOffsets[tp] = message.offset + 1
+            run!.next = message.offset + 1
             if let error = message.withUnsafeValue({ setup.decoder.decode($0, nowMillis: now, into: &event) }) {
                 deadLetter(message, reason: error.reason.rawValue, description: error.description)
                 continue
             }
-            if entities[event.entityID] == nil, misses[event.entityID] == nil { misses[event.entityID] = tp }
+            // `index(forKey:)`, not `entities[id] == nil`: the subscript would copy the cached state out to compare it.
+            if entities.index(forKey: event.entityID) == nil, misses[event.entityID] == nil { misses[event.entityID] = tp }
             decoded.append((index, event))
         }
+        if let previous = run, previous.owned { pending.nextOffsets[previous.tp] = previous.next }
         if !misses.isEmpty { try await restore(misses, store: store) }
 
         let lateness = setup.allowedLatenessMillis
+        // The partition of the current run of events, taken out of `partitions` while the run lasts (one lookup
+        // per run) and put back when it ends; nil when the partition is not owned (fenced by the restore).
+        var current: (tp: KafkaTopicPartition, state: PartitionState?, idPrefix: String)? = nil
+        func endRun() {
+            if let run = current, let state = run.state { partitions[run.tp] = state }
+            current = nil
+        }
         for (index, event) in decoded {
             let message = batch[index]
             let tp = message.topicPartition
+            if current?.tp != tp {
+                endRun()
+                current = (tp, partitions[tp], "\(tp.topic)/\(tp.partition)/")
+            }
             // Fenced by the restore: another worker owns the partition now.
-            guard partitions[tp] != nil else { continue }
-            if partitions[tp]!.tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: lateness) {
-                let watermark = partitions[tp]!.tracker.watermark(allowedLatenessMillis: lateness)
+            guard current!.state != nil else { continue }
+            if current!.state!.tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: lateness) {
+                let watermark = current!.state!.tracker.watermark(allowedLatenessMillis: lateness)
                 deadLetter(message, reason: "late", description: "late: event time \(formatRFC3339(millis: event.eventTimeMillis)) is before the watermark \(formatRFC3339(millis: watermark)) of \(tp) (allowed lateness \(lateness) ms)")
                 continue
             }
-            partitions[tp]!.tracker.observe(event.eventTimeMillis)
-            Self.apply(event, from: tp, in: generation, engine: setup.engine,
-                       to: &entities[event.entityID, default: CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)],
-                       output: &output)
-            if pending.dirtySet.insert(event.entityID).inserted { pending.dirtyEntities.append(event.entityID) }
+            current!.state!.tracker.observe(event.eventTimeMillis)
+            let firstInBatch = Self.apply(event, from: tp, in: generation, engine: setup.engine,
+                                          to: &entities[event.entityID, default: CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)],
+                                          output: &output)
+            if firstInBatch, pending.dirtySet.insert(event.entityID).inserted { pending.dirtyEntities.append(event.entityID) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
-                eventTimeMillis: event.eventTimeMillis, featuresJSON: featuresJSON(output), predictionID: "\(tp.topic)/\(tp.partition)/\(message.offset)"))
+                eventTimeMillis: event.eventTimeMillis, featuresJSON: featuresJSON(output), predictionID: current!.idPrefix + String(message.offset)))
             for (value, isString) in zip(output, setup.stringFeatures) {
                 switch value {
                 case .double(let d): pending.rows.append(d)
@@ -184,15 +208,21 @@ struct Pipeline {
                 }
             }
         }
+        endRun()
     }
 
     /// Applies an event to its entity's cached state and marks the entry as used by this micro-batch and owned by
     /// the event's partition, through one lookup of the entity.
+    /// - Returns: whether this is the entry's first event in the micro-batch (`generation`), so the caller looks the
+    ///   entity up in the batch's dirty set only then.
     private static func apply(_ event: DecodedEvent, from partition: KafkaTopicPartition, in generation: UInt64, engine: FeatureEngine,
-                              to entry: inout CachedEntity, output: inout [FieldValue]) {
+                              to entry: inout CachedEntity, output: inout [FieldValue]) -> Bool {
         engine.apply(event, to: &entry.state, output: &output)
         entry.partition = partition
         entry.lastUsed = generation
+        let first = entry.appliedIn != generation &+ 1
+        entry.appliedIn = generation &+ 1
+        return first
     }
 
     /// Hands over the pending micro-batch, with each partition's next offset, watermark base and epoch.
@@ -218,15 +248,18 @@ struct Pipeline {
         writes.reserveCapacity(dirty.count)
         let lateness = setup.allowedLatenessMillis
         for entity in dirty {
-            guard let cached = entities[entity], let partition = partitions[cached.partition] else { continue }
-            entities[entity]!.state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
-            let state = entities[entity]!.state
-            setup.engine.values(of: state, asOf: state.latestEventTimeMillis, output: &output)
+            // Through the entry's index: one hash per entity, and the state is used in place, not copied out.
+            guard let index = entities.index(forKey: entity) else { continue }
+            let owner = entities.values[index].partition
+            guard let partition = partitions[owner] else { continue }
+            entities.values[index].state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
+            let latest = entities.values[index].state.latestEventTimeMillis
+            setup.engine.values(of: entities.values[index].state, asOf: latest, output: &output)
             var bytes: [UInt8] = []
-            state.serialize(into: &bytes)
+            entities.values[index].state.serialize(into: &bytes)
             writes.append(FeatureStoreBatch.EntityWrite(
-                entity: entity, topic: cached.partition.topic, partition: cached.partition.partition,
-                eventTimeMillis: state.latestEventTimeMillis, featuresJSON: featuresJSON(output), state: bytes))
+                entity: entity, topic: owner.topic, partition: owner.partition,
+                eventTimeMillis: latest, featuresJSON: featuresJSON(output), state: bytes))
         }
         return writes
     }
@@ -277,9 +310,15 @@ struct Pipeline {
         bytes.reserveCapacity(24 * values.count + 2)
         for (prefix, value) in zip(keyPrefixes, values) {
             bytes += prefix
-            json.reset()
-            json.value(value)
-            bytes += json.bytes
+            switch value {
+            case .double(let d) where d.isFinite: JSONNumberText.append(d, to: &bytes)
+            case .int(let i): JSONNumberText.append(i, to: &bytes)
+            default:
+                // Strings (escaped), booleans, null, and non-finite doubles (null).
+                json.reset()
+                json.value(value)
+                bytes += json.bytes
+            }
         }
         bytes.append(values.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: "}"))
         if values.isEmpty { bytes.append(UInt8(ascii: "}")) }

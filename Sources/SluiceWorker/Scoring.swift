@@ -197,7 +197,9 @@ struct PredictionEncoder {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
-        return out
+        // An exact-size copy: returning `out` itself would make the next `removeAll(keepingCapacity:)` allocate a
+        // fresh 1 KiB buffer, and every queued message would hold one.
+        return out.withUnsafeBufferPointer { Array($0) }
     }
 
     /// The explanation as a JSON array for the feature log (`[{"feature":…,"contribution":…}]`), nil when off.
@@ -237,7 +239,7 @@ struct PredictionEncoder {
     }
 
     private mutating func number(_ value: Double) {
-        if value.isFinite { out += value.description.utf8 } else { append("null") }
+        if value.isFinite { JSONNumberText.append(value, to: &out) } else { append("null") }
     }
 
     private mutating func append(_ text: StaticString) {

@@ -292,7 +292,7 @@ package final class Worker: Sendable {
             let consumedAt = pending.consumedAt
             Task { [metrics] in
                 // End-to-end latency: from the poll that brought each event to its prediction's acknowledgement.
-                if (try? await deliveries.acknowledged()) != nil {
+                if (try? await deliveries.settled()) != nil {
                     metrics.delivered(consumedAt: consumedAt, acknowledgedAt: DispatchTime.now().uptimeNanoseconds)
                 }
             }
@@ -336,25 +336,32 @@ package final class Worker: Sendable {
             counters.cacheEvictions += evicted
         }
         takeFences(&pipeline, &queue)
-        let waiting = queue.waiting
+        var waiting = queue.waiting
         queue.waiting = []
-        var batch = waiting[0].batch
-        var reasons = waiting[0].reasons
-        for later in waiting.dropFirst() {
-            batch.append(later.batch)
-            reasons.merge(later.reasons, uniquingKeysWith: +)
-        }
-        if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
+        let deliveries = waiting.map(\.deliveries)
         let predicted = waiting.reduce(0) { $0 + $1.predicted }
         let scoreNanos = waiting.reduce(0) { $0 + $1.scoreNanos }
         let serializeNanos = waiting.reduce(0) { $0 + $1.serializeNanos }
+        // The batches are moved out of `waiting`, not copied: the merged batch is then the only owner of its rows,
+        // so appending to it copies nothing twice and the rows are freed as soon as the transaction is done.
+        var batch = FeatureStoreBatch()
+        swap(&batch, &waiting[0].batch)
+        var reasons = waiting[0].reasons
+        for index in waiting.indices.dropFirst() {
+            var later = FeatureStoreBatch()
+            swap(&later, &waiting[index].batch)
+            batch.append(later)
+            reasons.merge(waiting[index].reasons, uniquingKeysWith: +)
+        }
+        waiting = []
+        if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }
-        queue.inFlight = Task { [self, waiting] in
+        queue.inFlight = Task { [self, batch, reasons] in
             defer { ended.value.withLock { $0 = true } }
             let acknowledging = DispatchTime.now().uptimeNanoseconds
-            for scored in waiting {
-                _ = try await scored.deliveries.acknowledged()
+            for delivery in deliveries {
+                try await delivery.settled()
             }
             let acknowledged = DispatchTime.now().uptimeNanoseconds
             try await commit(batch, reasons: reasons, predicted: predicted, scoreNanos: scoreNanos, acknowledgeNanos: acknowledged - acknowledging,
@@ -427,23 +434,25 @@ package final class Worker: Sendable {
     /// probability, value, or for multiclass models the largest class probability).
     private func score(_ pending: inout Pipeline.Pending) -> (messages: [PredictionMessage], champion: ScoringModel?, scores: [Double]) {
         let current = models.withLock { $0 }
-        let rows = pending.batch.logRows
-        guard let champion = current.champion, !rows.isEmpty else { return ([], nil, []) }
+        // Rows are read and updated in place: a copy of `logRows` held across the loop would make the first
+        // update copy the whole array.
+        let rowCount = pending.batch.logRows.count
+        guard let champion = current.champion, rowCount > 0 else { return ([], nil, []) }
         let width = setup.featureNames.count
-        let scores = BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: champion,
+        let scores = BatchScorer.score(rows: pending.rows, width: width, rowCount: rowCount, with: champion,
                                          explainTopK: setup.config.model.explainTopK, exact: setup.config.model.explainMethod == .treeshap)
-        let challenger = current.challenger.map { BatchScorer.score(rows: pending.rows, width: width, rowCount: rows.count, with: $0, explainTopK: 0) }
+        let challenger = current.challenger.map { BatchScorer.score(rows: pending.rows, width: width, rowCount: rowCount, with: $0, explainTopK: 0) }
         let scoredAt = Int64(Date().timeIntervalSince1970 * 1_000)
         let topic = setup.config.outputs.predictionsTopic
         var encoder = PredictionEncoder(scoredAtMillis: scoredAt, champion: champion, challenger: challenger?.model)
         var messages: [PredictionMessage] = []
-        messages.reserveCapacity(rows.count)
-        for index in rows.indices {
-            let bytes = encoder.encode(predictionID: rows[index].predictionID, eventID: rows[index].eventID, entity: rows[index].entity,
-                                       eventTimeMillis: rows[index].eventTimeMillis, champion: scores, challenger: challenger, row: index,
-                                       featuresJSON: rows[index].featuresJSON)
-            messages.append(PredictionMessage(topic: rows[index].topic, partition: rows[index].partition, message: KafkaProducerMessage(
-                topic: topic, key: Array(rows[index].entity.utf8), value: bytes)))
+        messages.reserveCapacity(rowCount)
+        for index in 0..<rowCount {
+            let row = pending.batch.logRows[index]
+            let bytes = encoder.encode(predictionID: row.predictionID, eventID: row.eventID, entity: row.entity, eventTimeMillis: row.eventTimeMillis,
+                                       champion: scores, challenger: challenger, row: index, featuresJSON: row.featuresJSON)
+            messages.append(PredictionMessage(topic: row.topic, partition: row.partition, message: KafkaProducerMessage(
+                topic: topic, key: Array(row.entity.utf8), value: bytes)))
             let output = scores.output(row: index)
             pending.batch.logRows[index].prediction = FeatureStoreBatch.Prediction(
                 modelName: champion.name, modelVersion: Int32(champion.version),
@@ -455,7 +464,7 @@ package final class Worker: Sendable {
         counters.withLock { counters in
             if counters.modelVersions.last != champion.version { counters.modelVersions.append(champion.version) }
         }
-        let perRow = champion.isScalar ? scores.outputs : (0..<rows.count).map { scores.output(row: $0).max() ?? .nan }
+        let perRow = champion.isScalar ? scores.outputs : (0..<rowCount).map { scores.output(row: $0).max() ?? .nan }
         return (messages, champion, perRow)
     }
 

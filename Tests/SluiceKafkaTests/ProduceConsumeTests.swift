@@ -79,9 +79,16 @@ struct ProduceConsumeTests {
         let deliveries = await producer.enqueueBatch((0..<500).map { KafkaProducerMessage(topic: topic, value: Array("m\($0)".utf8)) })
         async let first = deliveries.acknowledged()
         async let second = deliveries.acknowledged()
-        let (a, b) = try await (first, second)
+        async let third: Void = deliveries.settled()
+        let (a, b, _) = try await (first, second, third)
         #expect(a.count == 500 && b.count == 500)
         #expect(a.map(\.offset) == b.map(\.offset))
+        // Every message has its own place: per partition, the offsets are distinct and increase in send order.
+        #expect(a.allSatisfy { $0.topic == topic && ($0.partition == 0 || $0.partition == 1) && $0.offset >= 0 })
+        for partition in [Int32(0), 1] {
+            let offsets = a.filter { $0.partition == partition }.map(\.offset)
+            #expect(offsets == offsets.sorted() && Set(offsets).count == offsets.count)
+        }
         // Once settled, a late waiter gets the same reports at once.
         #expect(try await deliveries.acknowledged().map(\.offset) == a.map(\.offset))
         try await producer.close()

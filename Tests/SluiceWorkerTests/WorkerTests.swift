@@ -38,8 +38,10 @@ struct WorkerTests {
         let counts = worker.counts
         let stored = try await environment.storedFeatures(observer)
         #expect(firstRound.cacheEvictions > 300, "entities were dropped from the cache")
-        // Each entity misses once when first seen; every miss beyond that reloaded a dropped entity's state.
-        #expect(counts.cacheMisses - stored.count >= 300, "dropped entities were reloaded from the store")
+        // Each entity misses once when first seen; every miss beyond that reloaded a dropped entity's state. How many
+        // come back depends on how the flushes group (251–400 seen); 100 is far above what chance would give with
+        // no eviction (0).
+        #expect(counts.cacheMisses - stored.count >= 100, "dropped entities were reloaded from the store")
         let outcome = try await environment.expectStoreMatchesReference(observer, after: "a cache of 100 entities", predictions: false)
         #expect(counts.processed == outcome.processed)
     }

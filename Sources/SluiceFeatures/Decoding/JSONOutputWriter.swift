@@ -77,7 +77,7 @@ package struct JSONOutputWriter: Sendable {
     package mutating func double(_ value: Double) {
         separate()
         if value.isFinite {
-            bytes.append(contentsOf: value.description.utf8)
+            JSONNumberText.append(value, to: &bytes)
         } else {
             appendRaw("null")
         }
@@ -87,7 +87,7 @@ package struct JSONOutputWriter: Sendable {
     /// Writes an integer.
     package mutating func int(_ value: Int64) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        JSONNumberText.append(value, to: &bytes)
         needsComma = true
     }
 

@@ -62,14 +62,16 @@ package final class KafkaProducer: Sendable {
     /// Lets a caller queue one batch, do other work, and confirm delivery later; batches queued one after the
     /// other keep their order per partition.
     package func enqueueBatch(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
-        let tracker = BatchDelivery(count: messages.count)
+        let tracker = BatchDelivery(topics: messages.map(\.topic))
+        // One lock and one table entry per batch: each message's opaque is the batch's id and its index.
+        let batchID = state.register(tracker)
         for (index, message) in messages.enumerated() {
-            let id = state.nextID(tracker: tracker, index: index)
+            let id = ProducerState.messageID(batch: batchID, index: index)
             do {
                 try await enqueue(message, opaque: UnsafeMutableRawPointer(bitPattern: id))
             } catch {
                 let kafkaError = error as? KafkaError ?? KafkaError(code: .produce, message: "\(error)")
-                state.complete(id: id, with: .failure(kafkaError))
+                state.complete(id: id, partition: -1, offset: -1, error: kafkaError)
             }
         }
         return KafkaDeliveries(tracker: tracker, state: state, count: messages.count)
@@ -169,37 +171,54 @@ package struct KafkaDeliveries: Sendable {
     /// - Returns: a delivery report per message, in the order given.
     /// - Throws: the first failure, after all messages have settled.
     package func acknowledged() async throws -> [KafkaDeliveryReport] {
-        if count == 0 { return [] }
-        let results = await withCheckedContinuation { continuation in
+        try await settled()
+        return state.reports(of: tracker)
+    }
+
+    /// Waits until every message has settled, like `acknowledged()`, without building the reports.
+    /// - Throws: the first failure (in message order), after all messages have settled.
+    package func settled() async throws {
+        if count == 0 { return }
+        await withCheckedContinuation { continuation in
             state.wait(for: tracker, continuation: continuation)
         }
-        var reports: [KafkaDeliveryReport] = []
-        reports.reserveCapacity(results.count)
-        for result in results {
-            reports.append(try result.get())
-        }
-        return reports
+        if let error = state.firstError(of: tracker) { throw error }
     }
 }
 
+/// Where the messages of one `enqueueBatch` call landed. Only touched under `ProducerState`'s lock.
 final class BatchDelivery: @unchecked Sendable {
-    var results: [Result<KafkaDeliveryReport, KafkaError>?]
+    let topics: [String]
+    var partitions: [Int32]
+    var offsets: [Int64]
+    /// Failures by message index (usually none).
+    var errors: [Int: KafkaError] = [:]
     var remaining: Int
     /// Everyone waiting for the batch (`KafkaDeliveries.acknowledged()` may be awaited more than once).
-    var continuations: [CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>] = []
+    var continuations: [CheckedContinuation<Void, Never>] = []
 
-    init(count: Int) {
-        self.results = Array(repeating: nil, count: count)
-        self.remaining = count
+    init(topics: [String]) {
+        self.topics = topics
+        self.partitions = Array(repeating: -1, count: topics.count)
+        self.offsets = Array(repeating: -1, count: topics.count)
+        self.remaining = topics.count
     }
 }
 
 /// The producer's mutable state, shared with librdkafka's delivery callback.
 final class ProducerState: RdKafkaCallbackHandler {
     private struct State {
-        var nextID: UInt = 1
-        var pending: [UInt: (BatchDelivery, Int)] = [:]
+        var nextBatch: UInt = 1
+        var batches: [UInt: BatchDelivery] = [:]
         var counts = KafkaProducer.DeliveryCounts()
+    }
+
+    /// A message's opaque id: its batch in the high bits, its index in the batch in the low `indexBits`.
+    private static let indexBits: UInt = 28
+    /// A message's opaque id (never 0, which marks fire-and-forget messages).
+    static func messageID(batch: UInt, index: Int) -> UInt {
+        precondition(index < 1 << indexBits, "a batch of more than \(1 << indexBits) messages")
+        return batch << indexBits | UInt(index)
     }
 
     let logger: Logger
@@ -213,61 +232,76 @@ final class ProducerState: RdKafkaCallbackHandler {
 
     /// Resumes `continuation` once every message of `tracker` has settled (at once if they all have); any number
     /// of waiters may wait for the same batch.
-    func wait(for tracker: BatchDelivery, continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>) {
-        let done: [Result<KafkaDeliveryReport, KafkaError>]? = state.withLock { _ in
-            if tracker.remaining == 0 { return tracker.results.map { $0! } }
+    func wait(for tracker: BatchDelivery, continuation: CheckedContinuation<Void, Never>) {
+        let done = state.withLock { _ in
+            if tracker.remaining == 0 { return true }
             tracker.continuations.append(continuation)
-            return nil
+            return false
         }
-        if let done { continuation.resume(returning: done) }
+        if done { continuation.resume() }
     }
 
-    /// Allocates the opaque id that links a message to its slot in `tracker`.
-    func nextID(tracker: BatchDelivery, index: Int) -> UInt {
+    /// The first failure of a settled batch, in message order.
+    func firstError(of tracker: BatchDelivery) -> KafkaError? {
+        state.withLock { _ in tracker.errors.min { $0.key < $1.key }?.value }
+    }
+
+    /// The delivery reports of a settled batch that has no failure.
+    func reports(of tracker: BatchDelivery) -> [KafkaDeliveryReport] {
+        state.withLock { _ in
+            (0..<tracker.topics.count).map { KafkaDeliveryReport(topic: tracker.topics[$0], partition: tracker.partitions[$0], offset: tracker.offsets[$0]) }
+        }
+    }
+
+    /// Registers a batch; returns its id for `messageID(batch:index:)`.
+    func register(_ tracker: BatchDelivery) -> UInt {
         state.withLock { state in
-            let id = state.nextID
-            state.nextID &+= 1
-            if state.nextID == 0 { state.nextID = 1 }
-            state.pending[id] = (tracker, index)
+            let id = state.nextBatch
+            state.nextBatch += 1
+            if state.nextBatch >= 1 << (UInt(UInt.bitWidth) - Self.indexBits) { state.nextBatch = 1 }
+            if tracker.remaining > 0 { state.batches[id] = tracker }
             return id
         }
     }
 
-    func complete(id: UInt, with result: Result<KafkaDeliveryReport, KafkaError>) {
-        let finished: ([CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>], [Result<KafkaDeliveryReport, KafkaError>])? = state.withLock { state in
-            guard let (tracker, index) = state.pending.removeValue(forKey: id) else { return nil }
-            tracker.results[index] = result
+    func complete(id: UInt, partition: Int32, offset: Int64, error: KafkaError?) {
+        let continuations: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            let batch = id >> Self.indexBits
+            let index = Int(id & (1 << Self.indexBits - 1))
+            guard let tracker = state.batches[batch], index < tracker.topics.count, tracker.partitions[index] == -1, tracker.errors[index] == nil else { return [] }
+            if let error {
+                tracker.errors[index] = error
+            } else {
+                tracker.partitions[index] = partition
+                tracker.offsets[index] = offset
+            }
             tracker.remaining -= 1
-            guard tracker.remaining == 0, !tracker.continuations.isEmpty else { return nil }
+            guard tracker.remaining == 0 else { return [] }
+            state.batches[batch] = nil
             defer { tracker.continuations = [] }
-            return (tracker.continuations, tracker.results.map { $0! })
+            return tracker.continuations
         }
-        if let (continuations, results) = finished {
-            for continuation in continuations { continuation.resume(returning: results) }
-        }
+        for continuation in continuations { continuation.resume() }
     }
 
     func handleDelivery(_ message: UnsafePointer<rd_kafka_message_t>) {
         let m = message.pointee
         let id = UInt(bitPattern: m._private)
-        let result: Result<KafkaDeliveryReport, KafkaError>
-        if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+        var error: KafkaError? = nil
+        if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             let topic = CString.string(rd_kafka_topic_name(m.rkt))
-            result = .success(KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset))
-        } else {
-            let topic = CString.string(rd_kafka_topic_name(m.rkt))
-            result = .failure(KafkaError(code: .delivery, m.err, context: "message to '\(topic)' was not acknowledged"))
+            error = KafkaError(code: .delivery, m.err, context: "message to '\(topic)' was not acknowledged")
         }
         if id == 0 {
             state.withLock { state in
-                if case .success = result { state.counts.delivered += 1 } else { state.counts.failed += 1 }
+                if error == nil { state.counts.delivered += 1 } else { state.counts.failed += 1 }
             }
-            if case .failure(let error) = result {
+            if let error {
                 logger.error("fire-and-forget delivery failed", metadata: ["error": "\(error)"])
             }
             return
         }
-        complete(id: id, with: result)
+        complete(id: id, partition: m.partition, offset: m.offset, error: error)
     }
 
     func handleClientError(_ error: KafkaError) {
