@@ -340,7 +340,11 @@ extension EntityState {
     ) {
         let records = tiles.base + tiles.coldStart
         var last = start
-        while last < tiles.cold && Int64(bitPattern: records[last * g.stride]) <= hi { last += 1 }
+        if tiles.cold > 0 && Int64(bitPattern: records[(tiles.cold - 1) * g.stride]) <= hi {
+            last = Swift.max(start, tiles.cold) // the usual case: every cold tile is below the newest
+        } else {
+            while last < tiles.cold && Int64(bitPattern: records[last * g.stride]) <= hi { last += 1 }
+        }
         assert(last == tiles.count || tiles.index(last) > hi, "the prefix never includes the newest tile")
         if last <= start { return }
         let prefix = tiles.base + g.prefix

@@ -33,11 +33,10 @@
 /// ```
 package struct EntityStateTable: Sendable {
     /// One entity: its id, the id's hash under this table's seed, and its state.
-    @usableFromInline
     struct Entry: Sendable {
-        @usableFromInline var hash: UInt64
-        @usableFromInline var id: String
-        @usableFromInline var state: EntityState
+        var hash: UInt64
+        var id: String
+        var state: EntityState
     }
 
     /// The engine whose empty state new entities get.
@@ -45,8 +44,7 @@ package struct EntityStateTable: Sendable {
     /// Open-addressing slots (linear probing): 0 = empty, else `tag | (entry index + 1)` with `tag` the
     /// hash's upper 32 bits. Capacity is a power of two, at most half full.
     private var slots: [UInt64]
-    /// Internal only so that the index subscript can be inlined into callers (see there).
-    @usableFromInline var entries: [Entry] = []
+    private var entries: [Entry] = []
     private var mask: Int
     /// XXH64 seed of this table.
     private let seed: UInt64
@@ -257,13 +255,18 @@ package struct EntityStateTable: Sendable {
     /// The state at `index`: read it, or mutate it in place (`engine.apply(event, to: &table[i], …)`)
     /// without copying it.
     ///
-    /// Inlinable: called from another module, a `_modify` coroutine that yields through the array's own
-    /// needs a larger frame than the caller's fixed buffer, so every access would malloc and free one
-    /// (≈ 200 instructions per event); inlined, the array access happens in the caller's frame.
-    @inlinable
+    /// Mutation goes through an addressor, not a `_modify` coroutine: called from another module, a
+    /// coroutine yielding through the array's own needs a larger frame than the caller's fixed buffer, so
+    /// every access malloc'ed and freed one (≈ 200 instructions per event). The address is taken after
+    /// `withUnsafeMutableBufferPointer` made the storage unique; it stays valid for the access because
+    /// the caller holds exclusive access to the table, so nothing can resize or share `entries` meanwhile.
     package subscript(index: Int) -> EntityState {
         get { entries[index].state }
-        _modify { yield &entries[index].state }
+        unsafeMutableAddress {
+            precondition(index >= 0 && index < entries.count, "EntityStateTable index \(index) out of range 0..<\(entries.count)")
+            let entry = entries.withUnsafeMutableBufferPointer { $0.baseAddress! + index }
+            return (UnsafeMutableRawPointer(entry) + Self.stateOffset).assumingMemoryBound(to: EntityState.self)
+        }
     }
 
     /// The state of `entityID`, or nil.
