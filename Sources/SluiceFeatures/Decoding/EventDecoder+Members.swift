@@ -57,9 +57,9 @@ extension EventDecoder {
             return
         case .entity where isQuote:
             let token = try scanner.scanString()
-            let entity = scanner.makeString(token)
-            if token.length > 0, !entity.utf8.contains(0) {
-                event.entityID = entity
+            // Without escapes a string holds no U+0000 (`scanString` rejects raw control bytes).
+            if token.length > 0, !token.hasEscapes {
+                event.entityID = scanner.makeString(token)
                 progress.entitySeen = true
             } else {
                 applyMember(slotIndex, value: .string(token), scanner: scanner, progress: &progress, event: &event)
@@ -67,11 +67,10 @@ extension EventDecoder {
             return
         case .eventID where isQuote:
             let token = try scanner.scanString()
-            let id = token.length > 0 ? scanner.makeString(token) : nil
-            if let id, id.utf8.contains(0) {
+            if token.hasEscapes {
                 applyMember(slotIndex, value: .string(token), scanner: scanner, progress: &progress, event: &event)
             } else {
-                event.eventID = id
+                event.eventID = token.length > 0 ? scanner.makeString(token) : nil
             }
             return
         case .doubleField where isNumber:

@@ -62,6 +62,8 @@ package struct EventDecoder: Sendable {
     /// Bit i set: schema field i (< 64) is required / optional. Fields from index 64 on are checked by value.
     let requiredMask: UInt64
     let optionalMask: UInt64
+    /// `SmallASCIIString.isSupported`, read once.
+    let smallStrings = SmallASCIIString.isSupported
 
     /// Earliest and latest accepted event times: 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
     static let supportedMillis: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
@@ -168,6 +170,7 @@ package struct EventDecoder: Sendable {
             count: bytes.count,
             maxDepth: configuration.maxNestingDepth
         )
+        scanner.smallStrings = smallStrings
         var progress = DecodeProgress()
         let failure: JSONScanFailure? = slots.withUnsafeBufferPointer { slotBuffer in
             nameBytes.withUnsafeBufferPointer { nameBuffer -> JSONScanFailure? in

@@ -8,6 +8,9 @@ struct JSONEventScanner {
     let count: Int
     let maxDepth: Int
     var pos = 0
+    /// Whether `makeString` may build short ASCII strings directly (`SmallASCIIString.isSupported`,
+    /// read once by the decoder).
+    var smallStrings = false
 
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
         self.base = base
@@ -382,12 +385,23 @@ struct JSONEventScanner {
     // MARK: Decoding strings
 
     /// The decoded contents of a string token (escapes resolved). The token was validated by `scanString`.
+    @inline(__always)
     func makeString(_ token: StringToken) -> String {
+        if !token.hasEscapes && smallStrings && token.length > 0 && token.length <= 15,
+           let small = SmallASCIIString.make(base + token.start, count: token.length, readableEnd: base + count) {
+            return small
+        }
+        return makeGeneralString(token)
+    }
+
+    /// `makeString` for escapes, non-ASCII bytes and longer strings.
+    @inline(never)
+    func makeGeneralString(_ token: StringToken) -> String {
         if !token.hasEscapes {
-            // Already validated UTF-8; copying into an uninitialised string is the cheapest way to
-            // build one (no heap allocation up to 15 bytes).
-            let source = UnsafeRawPointer(base + token.start)
             let length = token.length
+            // Already validated UTF-8; copying into an uninitialised string is the cheapest public way
+            // to build one (no heap allocation up to 15 bytes).
+            let source = UnsafeRawPointer(base + token.start)
             return String(unsafeUninitializedCapacity: length) { out in
                 if let target = out.baseAddress { UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: length) }
                 return length

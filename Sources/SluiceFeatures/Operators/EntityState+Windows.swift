@@ -49,11 +49,19 @@ extension EntityState {
         return start
     }
 
+    /// Appends `count` zero words, growing the capacity geometrically at most once.
+    @inline(__always)
+    mutating func appendZeroWords(_ count: Int) {
+        let needed = words.count + count
+        if words.capacity < needed { words.reserveCapacity(Swift.max(needed, 2 * words.capacity)) }
+        for _ in 0..<count { words.append(0) }
+    }
+
     /// Inserts `count` zero words at `offset`, moving the words after it up.
     @inline(__always)
     mutating func insertZeroWords(_ count: Int, at offset: Int) {
         let tail = words.count - offset
-        for _ in 0..<count { words.append(0) }
+        appendZeroWords(count)
         words.withUnsafeMutableBufferPointer { w in
             let base = w.baseAddress!
             if tail > 0 { (base + offset + count).update(from: base + offset, count: tail) }
@@ -103,7 +111,7 @@ extension EntityState {
                         continue
                     }
                     let field = f.field >= 0 && f.field < fields.count ? fields[f.field] : EventField.null
-                    out[i] = FeatureTile.addToNewest(f.op, field, time: t, newest: record + f.word, prefix: prefix + f.word)
+                    out.put(i, FeatureTile.addToNewest(f.op, field, time: t, newest: record + f.word, prefix: prefix + f.word))
                 }
             }
             return (slow, distinct)
@@ -125,19 +133,19 @@ extension EntityState {
             if f.op != .approxDistinct { continue }
             let v: FieldValue = f.field >= 0 && f.field < ev.count ? ev[f.field] : .null
             guard let hash = v.stableHash else {
-                out[i] = .int(windowEstimate(gi, g, f.sketchSlot, end: k))
+                out.put(i, .int(windowEstimate(gi, g, f.sketchSlot, end: k)))
                 continue
             }
             let (index, rank) = HyperLogLog.split(hash)
             if g.sketchCount == 1 {
-                out[i] = .int(distinctInNewest(gi, g, word: f.word, index: index, rank: rank, end: k))
+                out.put(i, .int(distinctInNewest(gi, g, word: f.word, index: index, rank: rank, end: k)))
                 continue
             }
             if raiseTileRun(gi, g, position: cold, member: f, index: index, rank: rank),
                Int64(bitPattern: words[g.unions + f.sketchSlot * DistinctUnion.wordCount + DistinctUnion.end]) == k {
                 raiseUnion(gi, g, f.sketchSlot, index: index, rank: rank)
             }
-            out[i] = .int(windowEstimate(gi, g, f.sketchSlot, end: k))
+            out.put(i, .int(windowEstimate(gi, g, f.sketchSlot, end: k)))
         }
     }
 
@@ -202,15 +210,15 @@ extension EntityState {
                             var total = FeatureTile(f.op, at: prefix + f.word)
                             var last = b[f.valueSlot]
                             if total.merge(f.op, acc) { last = b[(position + 1) * g.valueCount + f.valueSlot] }
-                            out[i] = total.output(f.op, last: last)
+                            out.put(i, total.output(f.op, last: last))
                         } else {
                             let (total, last) = Self.fold(f, lo: k &- n, hi: k, g, tiles, block)
-                            out[i] = total.output(f.op, last: last)
+                            out.put(i, total.output(f.op, last: last))
                         }
                     default:
                         let field = f.field >= 0 && f.field < fields.count ? fields[f.field] : EventField.null
                         if isNewest {
-                            out[i] = FeatureTile.addToNewest(f.op, field, time: t, newest: record + f.word, prefix: prefix + f.word)
+                            out.put(i, FeatureTile.addToNewest(f.op, field, time: t, newest: record + f.word, prefix: prefix + f.word))
                         } else {
                             var acc = FeatureTile(f.op, at: record + f.word)
                             _ = acc.add(f.op, field, time: t)
@@ -222,7 +230,7 @@ extension EntityState {
                                 _ = total.merge(f.op, FeatureTile(f.op, at: tiles.record(q) + f.word))
                                 q += 1
                             }
-                            out[i] = total.output(f.op, last: .null)
+                            out.put(i, total.output(f.op, last: .null))
                         }
                     }
                 }
@@ -242,7 +250,7 @@ extension EntityState {
                     if end != .min && k > end &- n && k <= end { raiseUnion(gi, g, f.sketchSlot, index: index, rank: rank) }
                 }
             }
-            out[i] = .int(isNewest ? windowEstimate(gi, g, f.sketchSlot, end: k) : freshEstimate(gi, g, f, lo: k &- n, hi: k))
+            out.put(i, .int(isNewest ? windowEstimate(gi, g, f.sketchSlot, end: k) : freshEstimate(gi, g, f, lo: k &- n, hi: k)))
         }
     }
 
@@ -256,18 +264,11 @@ extension EntityState {
             // is last, see `WindowGroup.coldOrder`), else rotate it in front of the runs after it.
             let end = cs + cold * g.stride
             let tail = words.count - end
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: g.stride) { record in
-                words.withUnsafeBufferPointer { w in
-                    _ = record.initialize(from: UnsafeBufferPointer(start: w.baseAddress! + g.newest, count: g.stride))
-                }
-                words.append(contentsOf: UnsafeBufferPointer(record))
-                if tail > 0 {
-                    words.withUnsafeMutableBufferPointer { w in
-                        let base = w.baseAddress!
-                        (base + end + g.stride).update(from: base + end, count: tail)
-                        (base + end).update(from: record.baseAddress!, count: g.stride)
-                    }
-                }
+            appendZeroWords(g.stride)
+            words.withUnsafeMutableBufferPointer { w in
+                let base = w.baseAddress!
+                if tail > 0 { (base + end + g.stride).update(from: base + end, count: tail) }
+                (base + end).update(from: base + g.newest, count: g.stride)
             }
             cold += 1
         }
@@ -339,7 +340,11 @@ extension EntityState {
     ) {
         let records = tiles.base + tiles.coldStart
         var last = start
-        while last < tiles.cold && Int64(bitPattern: records[last * g.stride]) <= hi { last += 1 }
+        if tiles.cold > 0 && Int64(bitPattern: records[(tiles.cold - 1) * g.stride]) <= hi {
+            last = Swift.max(start, tiles.cold) // the usual case: every cold tile is below the newest
+        } else {
+            while last < tiles.cold && Int64(bitPattern: records[last * g.stride]) <= hi { last += 1 }
+        }
         assert(last == tiles.count || tiles.index(last) > hi, "the prefix never includes the newest tile")
         if last <= start { return }
         let prefix = tiles.base + g.prefix

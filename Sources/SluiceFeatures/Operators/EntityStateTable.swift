@@ -254,9 +254,19 @@ package struct EntityStateTable: Sendable {
 
     /// The state at `index`: read it, or mutate it in place (`engine.apply(event, to: &table[i], …)`)
     /// without copying it.
+    ///
+    /// Mutation goes through an addressor, not a `_modify` coroutine: called from another module, a
+    /// coroutine yielding through the array's own needs a larger frame than the caller's fixed buffer, so
+    /// every access malloc'ed and freed one (≈ 200 instructions per event). The address is taken after
+    /// `withUnsafeMutableBufferPointer` made the storage unique; it stays valid for the access because
+    /// the caller holds exclusive access to the table, so nothing can resize or share `entries` meanwhile.
     package subscript(index: Int) -> EntityState {
         get { entries[index].state }
-        _modify { yield &entries[index].state }
+        unsafeMutableAddress {
+            precondition(index >= 0 && index < entries.count, "EntityStateTable index \(index) out of range 0..<\(entries.count)")
+            let entry = entries.withUnsafeMutableBufferPointer { $0.baseAddress! + index }
+            return (UnsafeMutableRawPointer(entry) + Self.stateOffset).assumingMemoryBound(to: EntityState.self)
+        }
     }
 
     /// The state of `entityID`, or nil.

@@ -28,3 +28,18 @@ struct EventField: Sendable {
         }
     }
 }
+
+extension UnsafeMutableBufferPointer where Element == FieldValue {
+    /// Overwrites element `i` with `value`. Outputs are mostly numbers: when the old value holds no
+    /// string, nothing needs releasing and the value is written without the outlined destroy a plain
+    /// assignment calls.
+    @inline(__always)
+    func put(_ i: Int, _ value: FieldValue) {
+        let p = baseAddress! + i
+        if case .string = p.pointee {
+            p.pointee = value
+        } else {
+            p.initialize(to: value)
+        }
+    }
+}

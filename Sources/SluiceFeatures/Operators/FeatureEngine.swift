@@ -130,9 +130,9 @@ package struct FeatureEngine: Sendable {
                                 words[f.word] = UInt64(bitPattern: t)
                                 kept[f.valueSlot] = v
                             }
-                            out[i] = v
+                            out.put(i, v)
                         case .timeSinceLast:
-                            out[i] = hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null
+                            out.put(i, hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null)
                         case .approxDistinct:
                             // Below, outside the word array's scope (the sketch is another array).
                             continue
@@ -141,13 +141,13 @@ package struct FeatureEngine: Sendable {
                             var acc = FeatureTile(f.op, at: words + f.word)
                             if acc.add(f.op, v, time: t) { kept[f.valueSlot] = v }
                             acc.store(f.op, at: words + f.word)
-                            out[i] = acc.output(f.op, last: kept[f.valueSlot])
+                            out.put(i, acc.output(f.op, last: kept[f.valueSlot]))
                         default:
                             let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
                             var acc = FeatureTile(f.op, at: words + f.word)
                             _ = acc.add(f.op, v, time: t)
                             acc.store(f.op, at: words + f.word)
-                            out[i] = acc.output(f.op, last: .null)
+                            out.put(i, acc.output(f.op, last: .null))
                         }
                     }
                 }
@@ -166,7 +166,7 @@ package struct FeatureEngine: Sendable {
                 estimate = HyperLogLog.rounded(state.lifetimeSketches[f.sketchSlot].estimate())
                 state.words[f.word + 1] = UInt64(bitPattern: estimate)
             }
-            out[i] = .int(estimate)
+            out.put(i, .int(estimate))
         }
     }
 

@@ -16,6 +16,22 @@ import Testing
         return e
     }
 
+    @Test func mutatingThroughTheSubscriptLeavesCopiesOfTheTableUnchanged() throws {
+        var table = EntityStateTable(engine: engine, seed: 7)
+        var out: [FieldValue] = []
+        let (i, _) = table.findOrInsert("a")
+        engine.apply(event("a", at: 1_700_000_000_000), to: &table[i], output: &out)
+        let copy = table
+        engine.apply(event("a", at: 1_700_000_001_000), to: &table[i], output: &out)
+        #expect(out[1] == .int(2))
+        var fromCopy: [FieldValue] = []
+        var fromTable: [FieldValue] = []
+        engine.values(of: copy[i], asOf: 1_700_000_001_000, output: &fromCopy)
+        engine.values(of: table[i], asOf: 1_700_000_001_000, output: &fromTable)
+        #expect(fromCopy[1] == .int(1))
+        #expect(fromTable[1] == .int(2))
+    }
+
     @Test func behavesLikeADictionaryOfStatesThroughGrowthAndRemoval() throws {
         var table = EntityStateTable(engine: engine, seed: 7)
         var reference: [String: EntityState] = [:]
