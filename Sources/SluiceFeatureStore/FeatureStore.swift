@@ -373,7 +373,10 @@ package final class FeatureStore: Sendable {
 
     /// Writes a micro-batch in one transaction: first the next offsets (refused with `.fenced` when another
     /// worker has claimed one of the partitions since), then entity rows, then the feature log.
-    package func commit(_ batch: FeatureStoreBatch, featureSet: String) async throws {
+    /// - Parameter beforeCommit: awaited after the last statement, before COMMIT; when it throws, the transaction
+    ///   rolls back. The worker waits there for Kafka to acknowledge the batch's messages, so the server's work
+    ///   overlaps the acknowledgements while a committed offset still implies delivered messages.
+    package func commit(_ batch: FeatureStoreBatch, featureSet: String, beforeCommit: () async throws -> Void = {}) async throws {
         try await ensureLogPartitions(for: batch.logRows)
         let s = self.s
         let group = self.group
@@ -442,6 +445,7 @@ package final class FeatureStore: Sendable {
                     }
                 }
             }
+            try await beforeCommit()
         }
     }
 

@@ -30,8 +30,10 @@ package final class Worker: Sendable {
         package var commitNanos: UInt64 = 0
         /// Predictions published (acknowledged by Kafka and committed with their micro-batch).
         package var predicted = 0
-        /// Wall-clock nanoseconds spent scoring (all cores) and waiting for Kafka's acknowledgements.
+        /// Wall-clock nanoseconds spent scoring (all cores).
         package var scoreNanos: UInt64 = 0
+        /// Wall-clock nanoseconds transactions waited for Kafka's acknowledgements before COMMIT (part of
+        /// `commitNanos`: the statements run while the acknowledgements arrive).
         package var acknowledgeNanos: UInt64 = 0
         /// Model versions that have scored micro-batches, in the order they took over.
         package var modelVersions: [Int] = []
@@ -359,12 +361,7 @@ package final class Worker: Sendable {
         ended.value.withLock { $0 = false }
         queue.inFlight = Task { [self, batch, reasons] in
             defer { ended.value.withLock { $0 = true } }
-            let acknowledging = DispatchTime.now().uptimeNanoseconds
-            for delivery in deliveries {
-                try await delivery.settled()
-            }
-            let acknowledged = DispatchTime.now().uptimeNanoseconds
-            try await commit(batch, reasons: reasons, predicted: predicted, scoreNanos: scoreNanos, acknowledgeNanos: acknowledged - acknowledging,
+            try await commit(batch, deliveries: deliveries, reasons: reasons, predicted: predicted, scoreNanos: scoreNanos,
                              serializeNanos: serializeNanos)
         }
     }
@@ -468,19 +465,34 @@ package final class Worker: Sendable {
         return (messages, champion, perRow)
     }
 
-    private func commit(_ batch: FeatureStoreBatch, reasons: [String: Int], predicted: Int, scoreNanos: UInt64, acknowledgeNanos: UInt64, serializeNanos: UInt64) async throws {
+    /// Commits the merged micro-batches. The transaction's statements run while Kafka acknowledges the batches'
+    /// messages; COMMIT waits for every acknowledgement (`beforeCommit`), so a committed offset always means its
+    /// predictions and dead letters were delivered, and a failed delivery rolls the transaction back.
+    private func commit(_ batch: FeatureStoreBatch, deliveries: [KafkaDeliveries], reasons: [String: Int], predicted: Int, scoreNanos: UInt64,
+                        serializeNanos: UInt64) async throws {
         let started = DispatchTime.now().uptimeNanoseconds
+        var acknowledgeNanos: UInt64 = 0
+        func acknowledged() async throws {
+            let waiting = DispatchTime.now().uptimeNanoseconds
+            for delivery in deliveries { try await delivery.settled() }
+            acknowledgeNanos += DispatchTime.now().uptimeNanoseconds - waiting
+        }
         do {
             // The batch's rows are still in memory, so a retry is exact, unless the connection failed after the server
-            // had committed (the answer to COMMIT was lost): a retry first checks the stored offsets for that.
+            // had committed (the answer to COMMIT was lost): a retry first checks the stored offsets for that. A retry
+            // waits for the acknowledgements before it opens its transaction (the server may have ended the first
+            // one for idling while they were late).
             var tried = false
             try await StoreRetry.run("the micro-batch", logger: logger) {
-                if tried, try await store.isCommitted(batch) {
-                    logger.notice("the micro-batch had committed before the connection failed; not writing it again")
-                    return
+                if tried {
+                    try await acknowledged()
+                    if try await store.isCommitted(batch) {
+                        logger.notice("the micro-batch had committed before the connection failed; not writing it again")
+                        return
+                    }
                 }
                 tried = true
-                try await store.commit(batch, featureSet: setup.featureSet)
+                try await store.commit(batch, featureSet: setup.featureSet, beforeCommit: acknowledged)
             }
         } catch let error as FeatureStoreError where error.code == .fenced {
             logger.error("micro-batch fenced: another worker owns its partitions now", metadata: ["error": "\(error)"])

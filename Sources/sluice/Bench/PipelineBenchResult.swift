@@ -65,7 +65,8 @@ struct PipelineBenchResult: Codable {
     /// The worker process's peak resident set size during the run (`VmHWM`, reset at the start).
     var peakRSSBytes: Int
     /// Wall seconds per worker stage (`decode_features`, `score` (with the drift monitor), `serialize_state` in the
-    /// consume loop; `kafka_acks`, `postgres_commit` in the background, overlapping the next micro-batch).
+    /// consume loop; `postgres_commit` in the background, overlapping the next micro-batch, and `kafka_acks`, the part of
+    /// it spent waiting for Kafka's acknowledgements before COMMIT).
     var stageSeconds: [String: Double]
     /// Wall seconds of the worker, from its start to the last commit.
     var wallSeconds: Double
@@ -112,7 +113,7 @@ struct PipelineBenchResult: Codable {
         }
         lines.append("  stages (wall)    of \(String(format: "%.2f", wallSeconds)) s: consume loop: \(stage("decode_features", "decode+features")), "
                      + "\(stage("score", "score+drift")), \(stage("serialize_state", "serialize")), other (waiting for input or the previous commit) "
-                     + "\(String(format: "%.2f", max(0, wallSeconds - loop))) s; background: \(stage("kafka_acks", "kafka acks")), \(stage("postgres_commit", "postgres commit"))")
+                     + "\(String(format: "%.2f", max(0, wallSeconds - loop))) s; background: \(stage("postgres_commit", "postgres transaction")), of which \(stage("kafka_acks", "waiting for kafka acks before COMMIT"))")
         if let bound {
             var text = "  PostgreSQL bound \(rate(bound.rowsPerSec)) rows/s: the run's \(bound.microBatches) micro-batches (\(bound.rows) rows) committed alone, back to back"
             if let cpu = bound.postgresCPUSecondsPerMillion { text += " (backend CPU \(String(format: "%.1f", cpu)) s/M)" }
