@@ -137,6 +137,13 @@ final class WorkerProcess {
     var isRunning: Bool { process.isRunning }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
+    /// The last `lines` lines of the log, with whether the process still runs: for an issue when a wait times out
+    /// (the log file goes with the process).
+    func logTail(_ lines: Int = 40) -> String {
+        let tail = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+        return "pid \(pid) (\(isRunning ? "running" : "exited \(process.terminationStatus)")), last \(lines) log lines:\n\(tail)"
+    }
+
     /// Whether a claim's owner (`host/pid/nonce`) is this process.
     func owns(_ owner: String) -> Bool {
         let parts = owner.split(separator: "/")

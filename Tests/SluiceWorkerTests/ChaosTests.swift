@@ -398,7 +398,13 @@ struct ChaosTests {
             record.attempts += 1
         }
         try await flow.stop()
-        try await environment.waitUntilCaughtUp(observer)
+        do {
+            try await environment.waitUntilCaughtUp(observer)
+        } catch {
+            // One full-suite run timed out here (2026-11-24) and the logs went with the processes: keep them this time.
+            Issue.record("zombie: \(zombie.logTail())\npeer: \(peer.logTail())")
+            throw error
+        }
         let fenced = Int(metricSum(await httpGet(port: zombiePort, "/metrics")?.body ?? "", "sluice_fenced_batches_total"))
         watching.withLock { $0 = false }
         await watcher.value
