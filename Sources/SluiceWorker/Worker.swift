@@ -355,7 +355,6 @@ package final class Worker: Sendable {
             batch.append(later)
             reasons.merge(waiting[index].reasons, uniquingKeysWith: +)
         }
-        waiting = []
         if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }

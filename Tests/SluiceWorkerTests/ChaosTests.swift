@@ -14,10 +14,43 @@ struct ChaosTests {
     let mode = ChaosMode.current
 
     /// Writes a worker config for `environment` to a temporary file.
-    private static func writeConfig(_ environment: WorkerEnvironment, logLevel: String = "error", extra: String = "") throws -> String {
+    private static func writeConfig(_ environment: WorkerEnvironment, logLevel: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-chaos-\(environment.id)-\(UUID().uuidString.prefix(4)).yaml").path
-        try (environment.yaml(logLevel: logLevel) + "\n" + extra).write(toFile: path, atomically: true, encoding: .utf8)
+        try environment.yaml(logLevel: logLevel).write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    /// What every scenario starts from: a worker config for `environment` in a temporary file, an observer
+    /// connection, the production model registered, and the first 2,000 events in `clock`'s first chunk.
+    private struct Scene {
+        let configPath: String
+        let observer: PostgresConnection
+
+        /// Removes the config file and closes the observer (in the background: a `defer` cannot await).
+        func close() {
+            try? FileManager.default.removeItem(atPath: configPath)
+            Task { [observer] in await observer.close() }
+        }
+    }
+
+    private static func scene(_ environment: WorkerEnvironment, seed: UInt64, clock: inout EventClock, logLevel: String = "error") async throws -> Scene {
+        let configPath = try writeConfig(environment, logLevel: logLevel)
+        let observer: PostgresConnection
+        do {
+            observer = try await environment.connect()
+        } catch {
+            try? FileManager.default.removeItem(atPath: configPath)
+            throw error
+        }
+        let scene = Scene(configPath: configPath, observer: observer)
+        do {
+            try await environment.registerProductionModel(observer)
+            try await environment.produce(2_000, seed: seed, startMillis: clock.chunk(2_000))
+        } catch {
+            scene.close()
+            throw error
+        }
+        return scene
     }
 
     /// Produces `count` events in the background, in the next chunk of event time.
@@ -33,13 +66,10 @@ struct ChaosTests {
         var record = ChaosRecord(scenario: "crash")
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }
-        let configPath = try Self.writeConfig(environment)
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let observer = try await environment.connect()
-        defer { Task { await observer.close() } }
-        try await environment.registerProductionModel(observer)
         var clock = EventClock()
-        try await environment.produce(2_000, seed: 1, startMillis: clock.chunk(2_000))
+        let scene = try await Self.scene(environment, seed: 1, clock: &clock)
+        defer { scene.close() }
+        let (configPath, observer) = (scene.configPath, scene.observer)
 
         let kills = mode.pick(quick: 4, long: 24)
         let perRound = mode.pick(quick: 1_000, long: 1_500)
@@ -83,13 +113,10 @@ struct ChaosTests {
         let cluster = try DevCluster(brokers: 3, logger: WorkerEnvironment.logger)
         let environment = try await WorkerEnvironment(partitions: 4, cluster: cluster)
         defer { Task { try? await environment.dropSchema() } }
-        let configPath = try Self.writeConfig(environment)
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let observer = try await environment.connect()
-        defer { Task { await observer.close() } }
-        try await environment.registerProductionModel(observer)
         var clock = EventClock()
-        try await environment.produce(2_000, seed: 2, startMillis: clock.chunk(2_000))
+        let scene = try await Self.scene(environment, seed: 2, clock: &clock)
+        defer { scene.close() }
+        let (configPath, observer) = (scene.configPath, scene.observer)
         let worker = try WorkerProcess(configPath: configPath)
         try await environment.waitUntilCaughtUp(observer)
 
@@ -157,13 +184,10 @@ struct ChaosTests {
         let postgres = try await PrivatePostgres.start()
         defer { Task { await postgres.destroy() } }
         let environment = try await WorkerEnvironment(partitions: 4, postgresURL: postgres.url)
-        let configPath = try Self.writeConfig(environment, logLevel: "info")
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let observer = try await environment.connect()
-        defer { Task { await observer.close() } }
-        try await environment.registerProductionModel(observer)
         var clock = EventClock()
-        try await environment.produce(2_000, seed: 3, startMillis: clock.chunk(2_000))
+        let scene = try await Self.scene(environment, seed: 3, clock: &clock, logLevel: "info")
+        defer { scene.close() }
+        let (configPath, observer) = (scene.configPath, scene.observer)
         let worker = try WorkerProcess(configPath: configPath)
         let port = try await worker.httpPort()
         try await waitFor("/readyz reports ready") { await httpGet(port: port, "/readyz")?.status == 200 }
@@ -272,13 +296,10 @@ struct ChaosTests {
         var record = ChaosRecord(scenario: "scale-out")
         let environment = try await WorkerEnvironment(partitions: 6)
         defer { Task { try? await environment.dropSchema() } }
-        let configPath = try Self.writeConfig(environment)
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let observer = try await environment.connect()
-        defer { Task { await observer.close() } }
-        try await environment.registerProductionModel(observer)
         var clock = EventClock()
-        try await environment.produce(2_000, seed: 4, startMillis: clock.chunk(2_000))
+        let scene = try await Self.scene(environment, seed: 4, clock: &clock)
+        defer { scene.close() }
+        let (configPath, observer) = (scene.configPath, scene.observer)
         var workers = try (0..<3).map { _ in try WorkerProcess(configPath: configPath) }
         try await environment.waitForOwners(observer, count: 3, timeout: .seconds(120))
 
@@ -335,13 +356,10 @@ struct ChaosTests {
         var record = ChaosRecord(scenario: "zombie")
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }
-        let configPath = try Self.writeConfig(environment, logLevel: "info")
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let observer = try await environment.connect()
-        defer { Task { await observer.close() } }
-        try await environment.registerProductionModel(observer)
         var clock = EventClock()
-        try await environment.produce(2_000, seed: 5, startMillis: clock.chunk(2_000))
+        let scene = try await Self.scene(environment, seed: 5, clock: &clock, logLevel: "info")
+        defer { scene.close() }
+        let (configPath, observer) = (scene.configPath, scene.observer)
         let zombie = try WorkerProcess(configPath: configPath)
         let peer = try WorkerProcess(configPath: configPath)
         try await environment.waitForOwners(observer, count: 2, timeout: .seconds(120))

@@ -74,7 +74,7 @@ package final class KafkaProducer: Sendable {
                 state.complete(id: id, partition: -1, offset: -1, error: kafkaError)
             }
         }
-        return KafkaDeliveries(tracker: tracker, state: state, count: messages.count)
+        return KafkaDeliveries(tracker: tracker, state: state)
     }
 
     /// Produces a message without waiting for its acknowledgement; the outcome is counted in `deliveryCounts`.
@@ -165,7 +165,7 @@ package struct KafkaDeliveries: Sendable {
     fileprivate let state: ProducerState
 
     /// The number of messages in the batch.
-    package let count: Int
+    package var count: Int { tracker.topics.count }
 
     /// Waits until every message has settled. Several tasks may wait for the same batch.
     /// - Returns: a delivery report per message, in the order given.
