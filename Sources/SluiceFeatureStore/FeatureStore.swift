@@ -180,17 +180,35 @@ package struct FeatureStoreBatch: Sendable {
     }
 
     package var entities: [EntityWrite] = []
+    /// Rows added or removed after `encodeLogRows()` make `commit` encode them afresh; a row changed in place after
+    /// it needs `discardEncodedLogRows()`. (A `didSet` here would copy the whole array on every element change.)
     package var logRows: [LogRow] = []
+    /// `logRows` in the feature log's binary COPY form, encoded ahead of the transaction by `encodeLogRows()`
+    /// (one part per merged micro-batch), or empty.
+    package private(set) var encodedLogRows: [PostgresBinaryCopyRows] = []
     package var offsets: [OffsetWrite] = []
     package var driftReports: [DriftReportWrite] = []
     package var driftAlerts: [DriftAlertWrite] = []
 
     package init() {}
 
+    /// Encodes the log rows for the feature log's COPY now, so the transaction only sends them.
+    package mutating func encodeLogRows() throws {
+        var encoder = PostgresBinaryCopyEncoder.detached(capacity: logRows.count * 320 + 1_024)
+        for row in logRows { try FeatureStore.writeLogRow(row, to: &encoder) }
+        encodedLogRows = [try encoder.encodedRows()]
+    }
+
+    /// Whether `encodedLogRows` holds the log rows (as many rows as `logRows`).
+    var logRowsAreEncoded: Bool { !encodedLogRows.isEmpty && encodedLogRows.reduce(0) { $0 + $1.count } == logRows.count }
+
+    package mutating func discardEncodedLogRows() { encodedLogRows = [] }
+
     /// Adds a later micro-batch of the same worker, so both commit in one transaction (group commit): its log
     /// rows, reports and alerts follow this batch's; an entity or partition in both keeps the later write (its
     /// state and offset include the earlier batch's events).
     package mutating func append(_ later: FeatureStoreBatch) {
+        encodedLogRows = logRowsAreEncoded && later.logRowsAreEncoded ? encodedLogRows + later.encodedLogRows : []
         logRows += later.logRows
         driftReports += later.driftReports
         driftAlerts += later.driftAlerts
@@ -371,6 +389,34 @@ package final class FeatureStore: Sendable {
         return (states, fenced)
     }
 
+    /// The keys of the entities whose state was last written from one of `partitions`, in pages of at most
+    /// `pageSize` keys (in key order), so memory stays bounded however many the store holds. Read after a claim,
+    /// it holds every entity a previous owner stored for those partitions: another worker writes only under its
+    /// own, earlier epoch, and the claim waited for its transaction to end.
+    /// - Returns: how many keys were read.
+    @discardableResult
+    package func storedEntityKeys(partitions: [(topic: String, partition: Int32)], pageSize: Int = 100_000,
+                                  _ body: ([String]) throws -> Void) async throws -> Int {
+        guard !partitions.isEmpty else { return 0 }
+        var after = ""
+        var first = true
+        var total = 0
+        while true {
+            let rows = try await reader.query("""
+                SELECT entity FROM \(s).entities
+                WHERE ($5 OR entity > $1)
+                  AND (source_topic, source_partition) IN (SELECT * FROM unnest($2::text[], $3::int4[]))
+                ORDER BY entity LIMIT $4
+                """, [after, partitions.map(\.topic), partitions.map(\.partition), Int64(pageSize), first], retryIdempotent: true)
+            let keys = try rows.map { try $0.decode(String.self, column: 0) }
+            total += keys.count
+            try body(keys)
+            guard keys.count == pageSize, let last = keys.last else { return total }
+            after = last
+            first = false
+        }
+    }
+
     /// Writes a micro-batch in one transaction: first the next offsets (refused with `.fenced` when another
     /// worker has claimed one of the partitions since), then entity rows, then the feature log.
     /// - Parameter beforeCommit: awaited after the last statement, before COMMIT; when it throws, the transaction
@@ -414,38 +460,46 @@ package final class FeatureStore: Sendable {
             }
             try await Self.storeAlerts(batch.driftAlerts, schema: s, on: connection)
             if !batch.logRows.isEmpty {
-                let rows = batch.logRows
-                try await connection.copyInBinary("""
+                let copy = """
                     COPY \(s).feature_log (source_topic, source_partition, source_offset, entity, event_id, event_time, features, prediction_id,
                                            model_name, model_version, score, scores, explanation, challenger_version, challenger_score)
                     FROM STDIN (FORMAT binary)
-                    """) { encoder in
-                    for row in rows {
-                        try encoder.beginRow(fieldCount: 15)
-                        try encoder.write(row.topic)
-                        encoder.write(row.partition)
-                        encoder.write(row.offset)
-                        try encoder.write(row.entity)
-                        try encoder.write(row.eventID)
-                        try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
-                        // json's binary form is its UTF-8 text.
-                        try encoder.write(row.featuresJSON)
-                        try encoder.write(row.predictionID)
-                        if let p = row.prediction {
-                            try encoder.write(p.modelName)
-                            encoder.write(p.modelVersion)
-                            try encoder.write(p.score)
-                            try encoder.write(p.scores)
-                            try encoder.write(p.explanationJSON)
-                            try encoder.write(p.challengerVersion)
-                            try encoder.write(p.challengerScore)
-                        } else {
-                            for _ in 0..<7 { encoder.writeNull() }
-                        }
+                    """
+                if batch.logRowsAreEncoded {
+                    try await connection.copyInBinary(copy, encoded: batch.encodedLogRows)
+                } else {
+                    let rows = batch.logRows
+                    try await connection.copyInBinary(copy) { encoder in
+                        for row in rows { try Self.writeLogRow(row, to: &encoder) }
                     }
                 }
             }
             try await beforeCommit()
+        }
+    }
+
+    /// Writes one feature-log row of the COPY in `commit`.
+    static func writeLogRow(_ row: FeatureStoreBatch.LogRow, to encoder: inout PostgresBinaryCopyEncoder) throws {
+        try encoder.beginRow(fieldCount: 15)
+        try encoder.write(row.topic)
+        encoder.write(row.partition)
+        encoder.write(row.offset)
+        try encoder.write(row.entity)
+        try encoder.write(row.eventID)
+        try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
+        // json's binary form is its UTF-8 text.
+        try encoder.write(row.featuresJSON)
+        try encoder.write(row.predictionID)
+        if let p = row.prediction {
+            try encoder.write(p.modelName)
+            encoder.write(p.modelVersion)
+            try encoder.write(p.score)
+            try encoder.write(p.scores)
+            try encoder.write(p.explanationJSON)
+            try encoder.write(p.challengerVersion)
+            try encoder.write(p.challengerScore)
+        } else {
+            for _ in 0..<7 { encoder.writeNull() }
         }
     }
 

@@ -52,6 +52,12 @@ struct Pipeline {
     private var generation: UInt64 = 0
     /// Entity states loaded from the store (cache misses that found a row, and new entities) since last read.
     private var misses = 0
+    /// Cache misses the key filter answered without a lookup (new entities) since last read.
+    private var skippedLookups = 0
+    /// The keys the store may hold for this worker's partitions: those stored when each was claimed, and every
+    /// entity this worker has applied since (`state.new_entity_filter`; nil when off). A key it lacks has no state
+    /// in the store that this worker may use, so its first event starts from an empty state without a lookup.
+    private var knownKeys: EntityKeyFilter?
     private var partitions: [KafkaTopicPartition: PartitionState] = [:]
     private var pending = Pending()
     private var pendingSince: UInt64 = 0
@@ -67,6 +73,7 @@ struct Pipeline {
         self.setup = setup
         self.logger = logger
         self.drift = DriftMonitor(settings: setup.drift, featureNames: setup.featureNames, stringFeatures: setup.stringFeatures)
+        self.knownKeys = setup.config.state.newEntityFilter ? EntityKeyFilter() : nil
         var writer = JSONOutputWriter()
         self.keyPrefixes = setup.featureNames.enumerated().map { index, name in
             writer.reset()
@@ -80,11 +87,23 @@ struct Pipeline {
     /// The entity states held in memory.
     var cachedEntities: Int { entities.count }
 
-    /// The cache misses since the last call.
-    mutating func takeCacheMisses() -> Int {
-        defer { misses = 0 }
-        return misses
+    /// The cache misses since the last call, and how many of them the key filter answered without a lookup.
+    mutating func takeCacheMisses() -> (misses: Int, skippedLookups: Int) {
+        defer { (misses, skippedLookups) = (0, 0) }
+        return (misses, skippedLookups)
     }
+
+    /// Whether the key filter is on: the worker then reads each claimed partition's stored keys into it.
+    var filtersNewEntities: Bool { knownKeys != nil }
+
+    /// Adds keys the store holds (read after a claim) to the key filter.
+    mutating func addStoredKeys(_ keys: [String]) {
+        guard knownKeys != nil else { return }
+        for key in keys { knownKeys!.insert(key) }
+    }
+
+    /// Keys in the filter, and its size in bytes (0, 0 when off).
+    var knownKeysSize: (keys: Int, bytes: Int) { knownKeys.map { ($0.count, $0.memoryBytes) } ?? (0, 0) }
 
     /// Keeps the entity cache within `state.cache_max_entities`: once past it, drops the least recently used
     /// entities down to 90 % of it. Only entities untouched since micro-batch `uncommitted` can go: call it when
@@ -275,8 +294,25 @@ struct Pipeline {
     /// Loads the missing entities' states, checking in the same read that this worker still owns their partitions
     /// (a zombie resumed after its partitions moved would otherwise apply its events on top of the new owner's
     /// later state). Partitions found claimed by another worker are revoked and reported by `takeFenced()`.
+    ///
+    /// Entities the key filter has never seen are not looked up: the store holds no state of theirs that this
+    /// worker may use. Their partitions' previous owners stored nothing for them before this worker's claim (the
+    /// keys read after it would hold them), and since the claim only this worker has applied their events. A
+    /// zombie is no exception: a key its filter lacks had no event at the offsets it has processed, so the new
+    /// owner, replaying from the zombie's last commit, has an empty state for it at the same offset too, and
+    /// both compute the same features and score.
     private mutating func restore(_ misses: [String: KafkaTopicPartition], store: FeatureStore) async throws {
         self.misses += misses.count
+        var misses = misses
+        if knownKeys != nil {
+            let asked = misses.count
+            misses = misses.filter { entity, _ in
+                defer { knownKeys!.insert(entity) }
+                return knownKeys!.mayContain(entity)
+            }
+            skippedLookups += asked - misses.count
+            guard !misses.isEmpty else { return }
+        }
         let owning = Set(misses.values).compactMap { tp in partitions[tp].map { (topic: tp.topic, partition: tp.partition, epoch: $0.epoch) } }
         let (stored, lost) = try await StoreRetry.run("the state restore", logger: logger) {
             try await store.loadStates(Array(misses.keys), owning: owning)

@@ -40,8 +40,11 @@ package final class Worker: Sendable {
         /// Drift-window evaluations, and alerts by state (`firing`, `resolved`).
         package var driftEvaluations = 0
         package var driftAlerts: [String: Int] = [:]
-        /// Entity states looked up in the store (not in the cache), and dropped from the cache.
+        /// Entities not in the cache (their states were looked up in the store, or the key filter knew them new),
+        /// and dropped from the cache.
         package var cacheMisses = 0
+        /// Cache misses the key filter answered without a lookup in the store (`state.new_entity_filter`).
+        package var skippedLookups = 0
         package var cacheEvictions = 0
     }
 
@@ -156,6 +159,9 @@ package final class Worker: Sendable {
                     let tp = KafkaTopicPartition(topic: claim.topic, partition: claim.partition)
                     pipeline.assign(tp, epoch: claim.epoch, maxEventTimeMillis: claim.maxEventTimeMillis)
                     if let next = claim.nextOffset { offsets[tp] = next }
+                }
+                if pipeline.filtersNewEntities {
+                    try await readStoredKeys(claims.map { ($0.topic, $0.partition) }, into: &pipeline)
                 }
                 logger.info("partitions assigned", metadata: ["partitions": "\(assignment.partitions)", "resume": "\(offsets)"])
                 assignment.start(at: offsets)
@@ -273,6 +279,9 @@ package final class Worker: Sendable {
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
         pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
+        // The log rows' COPY data is encoded here, while the previous transaction runs, not inside this batch's
+        // (where the server would wait for it). Should it fail, the transaction encodes them and reports the error.
+        try? pending.batch.encodeLogRows()
         let t2 = DispatchTime.now().uptimeNanoseconds
         takeFences(&pipeline, &queue)
         if !queue.fenced.isEmpty {
@@ -319,7 +328,22 @@ package final class Worker: Sendable {
         func isFenced(_ topic: String, _ partition: Int32) -> Bool { fenced.contains(KafkaTopicPartition(topic: topic, partition: partition)) }
         batch.entities.removeAll { isFenced($0.topic, $0.partition) }
         batch.logRows.removeAll { isFenced($0.topic, $0.partition) }
+        batch.discardEncodedLogRows()
         batch.offsets.removeAll { isFenced($0.topic, $0.partition) }
+    }
+
+    /// Reads the keys the store holds for newly claimed partitions into the pipeline's key filter. After the claim:
+    /// no earlier owner can commit for them any more, so no key is missed.
+    private func readStoredKeys(_ partitions: [(topic: String, partition: Int32)], into pipeline: inout Pipeline) async throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        // A retry adds the keys again: harmless, the filter only answers "maybe" for them.
+        let count = try await StoreRetry.run("the entity key scan", logger: logger) {
+            try await store.storedEntityKeys(partitions: partitions) { pipeline.addStoredKeys($0) }
+        }
+        let size = pipeline.knownKeysSize
+        logger.info("entity key filter loaded", metadata: [
+            "stored_keys": "\(count)", "filter_keys": "\(size.keys)", "filter_bytes": "\(size.bytes)",
+            "millis": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)"])
     }
 
     /// Starts one transaction for every waiting batch, once the one in flight has finished (and rethrows its
@@ -332,9 +356,11 @@ package final class Worker: Sendable {
         // Every batch before the waiting ones has committed: entities only they touched can leave the cache.
         let evicted = pipeline.evictColdEntities(keepingFrom: queue.waiting[0].generation)
         let misses = pipeline.takeCacheMisses()
-        metrics.entityCache(entities: pipeline.cachedEntities, misses: misses, evicted: evicted)
+        metrics.entityCache(entities: pipeline.cachedEntities, misses: misses.misses, skippedLookups: misses.skippedLookups,
+                            evicted: evicted, knownKeys: pipeline.knownKeysSize.keys)
         counters.withLock { counters in
-            counters.cacheMisses += misses
+            counters.cacheMisses += misses.misses
+            counters.skippedLookups += misses.skippedLookups
             counters.cacheEvictions += evicted
         }
         takeFences(&pipeline, &queue)

@@ -33,6 +33,8 @@ package struct WorkerMetrics: Sendable {
         package static let paused = "sluice_paused"
         package static let cachedEntities = "sluice_entity_cache_entities"
         package static let cacheMisses = "sluice_entity_cache_misses_total"
+        package static let skippedLookups = "sluice_entity_lookups_skipped_total"
+        package static let knownKeys = "sluice_entity_key_filter_keys"
         package static let cacheEvictions = "sluice_entity_cache_evictions_total"
         package static let ready = "sluice_ready"
     }
@@ -52,10 +54,13 @@ package struct WorkerMetrics: Sendable {
         Gauge(label: Name.paused).record(paused ? 1 : 0)
     }
 
-    /// The entity cache after a flush: its size, the misses (states looked up in the store) and evictions.
-    func entityCache(entities: Int, misses: Int, evicted: Int) {
+    /// The entity cache after a flush: its size, the misses (entities not in memory), the misses the key filter
+    /// answered without a lookup (new entities), evictions, and the keys in the filter.
+    func entityCache(entities: Int, misses: Int, skippedLookups: Int, evicted: Int, knownKeys: Int) {
         Gauge(label: Name.cachedEntities).record(entities)
+        Gauge(label: Name.knownKeys).record(knownKeys)
         if misses > 0 { Counter(label: Name.cacheMisses).increment(by: misses) }
+        if skippedLookups > 0 { Counter(label: Name.skippedLookups).increment(by: skippedLookups) }
         if evicted > 0 { Counter(label: Name.cacheEvictions).increment(by: evicted) }
     }
 

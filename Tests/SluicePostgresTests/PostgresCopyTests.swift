@@ -42,6 +42,42 @@ struct PostgresCopyTests {
         }
     }
 
+    /// Rows encoded before the COPY, in several parts larger than a chunk, arrive whole and in order.
+    @Test func rowsEncodedAheadInPartsAreCopiedInOrder() async throws {
+        var parts: [PostgresBinaryCopyRows] = []
+        var next = 0
+        for size in [1, 70_000, 0, 29_999] {
+            var encoder = PostgresBinaryCopyEncoder.detached(capacity: 16)
+            for _ in 0..<size {
+                try encoder.beginRow(fieldCount: 3)
+                encoder.write(Int64(next))
+                try encoder.write("part-\(parts.count)-é")
+                if next % 3 == 0 { encoder.writeNull() } else { encoder.write(Double(next) / 4) }
+                next += 1
+            }
+            let rows = try encoder.encodedRows()
+            #expect(rows.count == size)
+            parts.append(rows)
+        }
+        var incomplete = PostgresBinaryCopyEncoder.detached()
+        try incomplete.beginRow(fieldCount: 2)
+        incomplete.write(Int64(1))
+        #expect(throws: PostgresError.self) { try incomplete.encodedRows() }
+
+        try await TestDatabase.withConnection { conn in
+            let table = TestDatabase.uniqueName("copyahead")
+            try await conn.execute("CREATE TEMP TABLE \(table) (seq serial, id int8, label text, score float8)")
+            let copied = try await conn.copyInBinary("COPY \(table) (id, label, score) FROM STDIN (FORMAT binary)", encoded: parts)
+            #expect(copied == 100_000)
+            let rows = try await conn.query("SELECT id, label, score FROM \(table) ORDER BY seq")
+            #expect(try rows.map { try $0.decode(Int64.self, column: 0) } == (0..<100_000).map(Int64.init), "every row, in order")
+            #expect(try rows[70_000].decode(String.self, column: 1) == "part-1-é")
+            #expect(try rows[70_001].decode(String.self, column: 1) == "part-3-é")
+            #expect(try rows[70_001].decode(Double?.self, column: 2) == 70_001.0 / 4)
+            #expect(try rows[70_002].decode(Double?.self, column: 2) == nil)
+        }
+    }
+
     @Test func textCopy() async throws {
         try await TestDatabase.withConnection { conn in
             let table = TestDatabase.uniqueName("copytext")

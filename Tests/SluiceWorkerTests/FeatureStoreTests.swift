@@ -81,6 +81,38 @@ struct FeatureStoreTests {
         }
     }
 
+    /// Log rows encoded ahead of the transaction are the rows committed: merged batches keep both parts in order, and
+    /// rows removed or changed after encoding are written as they are at commit (the stale encoding is not used).
+    @Test func logRowsEncodedAheadAreWrittenAsTheyAreAtCommit() async throws {
+        let scratch = try await Scratch()
+        let base: Int64 = 20_100 * Self.day
+        var first = FeatureStoreBatch()
+        first.logRows = [Self.row(0, entity: "a", millis: base, json: #"{"x":1}"#), Self.row(1, entity: "b", millis: base + 1, json: #"{"x":2}"#)]
+        try first.encodeLogRows()
+        #expect(first.encodedLogRows.map(\.count) == [2])
+        var second = FeatureStoreBatch()
+        second.logRows = [Self.row(2, entity: "a", millis: base + 2, json: #"{"x":3}"#)]
+        try second.encodeLogRows()
+        first.append(second)
+        #expect(first.encodedLogRows.map(\.count) == [2, 1], "merged batches keep their encoded parts")
+        try await scratch.store.commit(first, featureSet: "f")
+
+        var changed = FeatureStoreBatch()
+        changed.logRows = [Self.row(3, entity: "c", millis: base + 3, json: #"{"x":4}"#), Self.row(4, entity: "d", millis: base + 4, json: "{}")]
+        try changed.encodeLogRows()
+        changed.logRows.removeLast()
+        try await scratch.store.commit(changed, featureSet: "f")
+        changed.logRows[0].offset = 5
+        changed.logRows[0].featuresJSON = Array(#"{"x":5}"#.utf8)
+        changed.discardEncodedLogRows()
+        try await scratch.store.commit(changed, featureSet: "f")
+
+        let rows = try await scratch.connection.query("SELECT source_offset, entity, features::text FROM \(scratch.schema).feature_log ORDER BY source_offset")
+        #expect(try rows.map { "\(try $0.decode(Int64.self, column: 0)) \(try $0.decode(String.self, column: 1)) \(try $0.decode(String.self, column: 2))" }
+                == [#"0 a {"x":1}"#, #"1 b {"x":2}"#, #"2 a {"x":3}"#, #"3 c {"x":4}"#, #"5 c {"x":5}"#])
+        try await scratch.drop()
+    }
+
     @Test func logRowsLandInDayPartitionsAndOldDaysCanBeDropped() async throws {
         let scratch = try await Scratch()
         let base: Int64 = 20_000 * Self.day

@@ -46,6 +46,59 @@ struct WorkerTests {
         #expect(counts.processed == outcome.processed)
     }
 
+    /// `state.new_entity_filter`: a new entity's first event is not looked up in the store, a stored entity's always
+    /// is — also by a second worker that starts cold over the first one's store — and the store still equals the
+    /// brute-force reference.
+    @Test func theKeyFilterSkipsLookupsOnlyForEntitiesTheStoreDoesNotHold() async throws {
+        let environment = try await WorkerEnvironment(partitions: 4)
+        defer { Task { try? await environment.dropSchema() } }
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        let config = try environment.config()
+        #expect(config.state.newEntityFilter, "on by default")
+        let setup = try WorkerSetup(config: config)
+        let migrator = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(migrator, schema: environment.schema)
+        let observer = try await environment.connect()
+
+        func runWorker() async throws -> Worker.Counters {
+            let worker = try Worker(setup: setup, connection: try await environment.connect(), reader: try await environment.connect(),
+                                    logger: WorkerEnvironment.logger)
+            let running = Task { try await worker.run() }
+            try await environment.waitUntilCaughtUp(observer)
+            await worker.stop()
+            try await running.value
+            return worker.counts
+        }
+        func storedKeys() async throws -> Set<String> { Set(try await environment.storedFeatures(observer).keys) }
+
+        // An empty store: every miss is a new entity, and the filter answers nearly all of them (≈ 1 % false
+        // positives at most are looked up).
+        try await environment.produce(3_000, seed: 21, startMillis: start, entities: 1_500)
+        let first = try await runWorker()
+        let afterFirst = try await storedKeys()
+        #expect(first.cacheMisses >= afterFirst.count, "each stored entity missed the cache once")
+        #expect(first.skippedLookups <= first.cacheMisses)
+        #expect(Double(first.skippedLookups) >= 0.95 * Double(afterFirst.count), "new entities were not looked up: \(first.skippedLookups) of \(afterFirst.count)")
+
+        // A second worker over the same store, with more entities: the stored ones must be looked up (their state
+        // continues), only the new ones may be skipped.
+        try await environment.produce(3_000, seed: 22, startMillis: start + 600_000, entities: 3_000)
+        let second = try await runWorker()
+        let added = try await storedKeys().subtracting(afterFirst)
+        #expect(!added.isEmpty)
+        #expect(second.skippedLookups <= added.count, "a stored entity was never skipped: \(second.skippedLookups) skipped, \(added.count) new")
+        #expect(Double(second.skippedLookups) >= 0.95 * Double(added.count))
+        // Every stored entity with an event in the second round missed the second worker's cold cache and had to be
+        // looked up.
+        let seenAgain = try await observer.query("""
+            SELECT count(DISTINCT entity) FROM \(environment.schema).feature_log
+            WHERE event_time >= to_timestamp($1::float8 / 1000) AND entity = ANY($2::text[])
+            """, [Double(start + 500_000), Array(afterFirst)])[0].decode(Int64.self, column: 0)
+        #expect(seenAgain > 100)
+        #expect(second.cacheMisses - second.skippedLookups >= Int(seenAgain), "stored entities seen again were looked up: \(seenAgain)")
+        _ = try await environment.expectStoreMatchesReference(observer, after: "two workers with the key filter", predictions: false)
+    }
+
     @Test func featureStoreEqualsTheReferenceAndEveryEventIsWrittenOrDeadLetteredOnce() async throws {
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }

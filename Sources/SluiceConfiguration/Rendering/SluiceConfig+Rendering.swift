@@ -69,6 +69,7 @@ extension SluiceConfig {
         }
         w.section("state") { w in
             w.line("cache_max_entities", String(state.cacheMaxEntities))
+            w.line("new_entity_filter", state.newEntityFilter ? "true" : "false")
         }
         w.section("dead_letter") { w in
             w.string("topic_suffix", deadLetter.topicSuffix)

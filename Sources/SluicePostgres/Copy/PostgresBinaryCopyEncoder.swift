@@ -19,6 +19,19 @@ package struct PostgresBinaryCopyEncoder {
 
     init(writer: PostgresCopyWriter) { self.writer = writer }
 
+    /// An encoder bound to no connection: it keeps the rows in memory, to be encoded before the COPY starts
+    /// (off the connection's critical path) and sent by ``PostgresConnection/copyInBinary(_:encoded:)``.
+    package static func detached(capacity: Int = 64 * 1024) -> PostgresBinaryCopyEncoder {
+        PostgresBinaryCopyEncoder(writer: PostgresCopyWriter(detachedCapacity: capacity))
+    }
+
+    /// The complete rows written to a detached encoder (without header and trailer).
+    /// - Throws: `PostgresError` `.encoding` if the last row got fewer fields than it declared.
+    package func encodedRows() throws -> PostgresBinaryCopyRows {
+        guard fieldsLeft == 0 else { throw incompleteRow() }
+        return PostgresBinaryCopyRows(buffer: writer.buffer, count: rowCount)
+    }
+
     static let signature: [UInt8] = [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00]
 
     mutating func writeHeader() {
@@ -100,4 +113,11 @@ package struct PostgresBinaryCopyEncoder {
     private func incompleteRow() -> PostgresError {
         PostgresError(code: .encoding, message: "binary COPY row \(rowCount) declared a different field count than was written (\(fieldsLeft) left over)")
     }
+}
+
+/// Rows of binary COPY data encoded ahead of their COPY (``PostgresBinaryCopyEncoder/encodedRows()``).
+package struct PostgresBinaryCopyRows: Sendable {
+    let buffer: PostgresEncodingBuffer
+    /// Rows held.
+    package let count: Int
 }

@@ -1,13 +1,15 @@
 import CLibPQ
 
 /// Buffers COPY data and hands it to libpq in chunks (`PQputCopyData`).
-/// Only exists inside a `copyIn` closure, on the connection's own thread.
+/// Only exists inside a `copyIn` closure, on the connection's own thread — or detached from any connection,
+/// keeping everything in its buffer (``PostgresBinaryCopyEncoder/detached(capacity:)``).
 package struct PostgresCopyWriter {
     /// 256 KiB: large enough to amortise the per-call cost, small enough to stream.
     package static let defaultChunkSize = 256 * 1024
 
     package var buffer: PostgresEncodingBuffer
-    let connection: OpaquePointer
+    /// nil: detached, nothing is ever sent.
+    let connection: OpaquePointer?
     let chunkSize: Int
     /// Bytes handed to libpq so far.
     package private(set) var bytesSent = 0
@@ -16,6 +18,12 @@ package struct PostgresCopyWriter {
         self.connection = connection
         self.chunkSize = max(chunkSize, 1024)
         self.buffer = PostgresEncodingBuffer(capacity: self.chunkSize + 64 * 1024)
+    }
+
+    init(detachedCapacity capacity: Int) {
+        connection = nil
+        chunkSize = .max
+        buffer = PostgresEncodingBuffer(capacity: capacity)
     }
 
     /// Appends raw bytes (e.g. a line of text-format COPY).
@@ -62,7 +70,7 @@ package struct PostgresCopyWriter {
 
     /// Sends everything buffered.
     package mutating func flush() throws {
-        guard buffer.count > 0 else { return }
+        guard let connection, buffer.count > 0 else { return }
         let status = buffer.withUnsafeReadableBytes { bytes in
             PQputCopyData(connection, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }

@@ -43,6 +43,8 @@ enum BenchWorker {
         var synchronousCommit = true
         var explainTopK = 0
         var drift = true
+        /// `state.new_entity_filter`.
+        var keyFilter = true
         /// The worker's producer `linger`; nil keeps the configuration's (5 ms by default).
         var linger: Duration? = nil
         /// librdkafka `fetch.wait.max.ms` of the worker's consumer; nil keeps librdkafka's (500 ms).
@@ -72,6 +74,7 @@ enum BenchWorker {
         config.postgres.url = .postgresURL(settings.postgresURL)
         config.postgres.schema = settings.schema
         config.postgres.synchronousCommit = settings.synchronousCommit
+        config.state.newEntityFilter = settings.keyFilter
         config.source.topics = [settings.topic]
         config.deadLetter.topic = nil
         config.deadLetter.topicSuffix = ".dlq"

@@ -78,6 +78,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Flag(help: "Run with postgres.synchronous_commit: false.")
     var asyncCommit = false
 
+    @Flag(help: "Run with state.new_entity_filter: false (every entity missing from the cache is looked up in PostgreSQL).")
+    var noKeyFilter = false
+
     @Option(help: "Leading seconds of a fixed-rate run left out of the latency percentiles.")
     var warmup: Double = 2
 
@@ -166,6 +169,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         settings.fetchWaitMillis = fetchWaitMs
         settings.synchronousCommit = !asyncCommit
         settings.drift = !noDrift
+        settings.keyFilter = !noKeyFilter
         settings.configFile = config
         let workerConfig = try BenchWorker.configuration(settings)
         let setup = try WorkerSetup(config: workerConfig)
@@ -342,13 +346,14 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         return PipelineBenchResult(
             mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: partitions,
             microBatch: microBatch, maxIntervalMs: maxInterval, pollBatchSize: settings.pollBatchSize,
-            model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, targetRate: rate,
+            model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, keyFilter: !noKeyFilter, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,
             eventsPerSecHalves: watch.halvesEventsPerSecond.map { [$0.first, $0.second] }, committedProgress: watch.progress,
             keptUp: catchUp.map { $0 <= 1_000 }, catchUpMs: catchUp,
             latencyKind: rate == nil ? "backlog" : "end_to_end", latencyMs: LatencyPercentiles(nanoseconds: latencies),
             warmupSeconds: rate == nil ? 0 : warmup, maxBacklog: maxBacklog, missingPredictions: missing,
             predictions: counts.predicted, deadLettered: counts.deadLettered.values.reduce(0, +), microBatches: counts.microBatches,
+            entityCacheMisses: counts.cacheMisses, entityLookupsSkipped: counts.skippedLookups,
             cpuSecondsPerMillion: workerCPU / million, cpuSecondsPerMillionByProcess: cpuByProcess,
             pipelineCPUSecondsPerMillion: pipelineCPU, cpuBoundEventsPerSec: pipelineCPU > 0 ? Double(cores) / pipelineCPU * 1e6 : 0, cores: cores,
             peakRSSBytes: peakRSS, stageSeconds: BenchWorker.stageSeconds(counts), wallSeconds: Double(caughtUp - workStarted) / 1e9,

@@ -20,6 +20,8 @@ struct PipelineBenchResult: Codable {
     var config: String?
     var drift: Bool
     var synchronousCommit: Bool
+    /// `state.new_entity_filter`.
+    var keyFilter: Bool
     /// The rate asked for (fixed rate), events/s.
     var targetRate: Double?
     /// The rate the producer process sent at, from its first event to its last, events/s.
@@ -51,6 +53,10 @@ struct PipelineBenchResult: Codable {
     var deadLettered: Int
     /// Micro-batches (PostgreSQL transactions) the worker committed.
     var microBatches: Int
+    /// Entities not in the worker's cache when an event came, and how many of them the key filter knew to be
+    /// new (`state.new_entity_filter`): the others cost a state lookup in PostgreSQL.
+    var entityCacheMisses: Int
+    var entityLookupsSkipped: Int
     /// The worker's process CPU (user + system) per million events, from its start to the last commit.
     var cpuSecondsPerMillion: Double
     /// CPU seconds per million events of each process: `worker`, `postgres_worker_backends` (the worker's two
@@ -86,7 +92,7 @@ struct PipelineBenchResult: Codable {
         let modeText = targetRate.map { "fixed rate \(rate($0)) events/s" } ?? "saturation"
         lines.append("pipeline bench (\(modeText)): \(events) events, \(entities) entities (Zipf \(zipf)), \(partitions) partitions, "
                      + "flush.max_events \(microBatch), flush.max_interval \(maxIntervalMs) ms, poll_batch_size \(pollBatchSize), model \(model ?? "none"), drift \(drift ? "on" : "off"), "
-                     + "synchronous_commit \(synchronousCommit ? "on" : "off"), features \(config ?? "built-in (10)"); load average \(loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+                     + "synchronous_commit \(synchronousCommit ? "on" : "off"), key filter \(keyFilter ? "on" : "off"), features \(config ?? "built-in (10)"); load average \(loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
         var input = "  input            \(rate(inputRate)) events/s sent by the producer process"
         if let lateness = producerLatenessMs { input += " (sent after due: p99 \(String(format: "%.2f", lateness.p99)) ms, max \(String(format: "%.1f", lateness.max)) ms)" }
         lines.append(input)
@@ -105,7 +111,8 @@ struct PipelineBenchResult: Codable {
                      + "Kafka broker \(cpu("kafka_dev_cluster")) → pipeline \(String(format: "%.1f", pipelineCPUSecondsPerMillion)) "
                      + "(\(cores) cores: \(rate(cpuBoundEventsPerSec)) events/s at most); producer \(cpu("producer")), probe \(cpu("probe"))")
         lines.append("  micro-batches    \(microBatches) committed, \(microBatches > 0 ? events / microBatches : 0) events each on average")
-        lines.append("  peak RSS         \(peakRSSBytes / 1_048_576) MiB (worker process), \(activeEntities) active entities")
+        lines.append("  peak RSS         \(peakRSSBytes / 1_048_576) MiB (worker process), \(activeEntities) active entities; "
+                     + "\(entityCacheMisses) cache misses, \(entityCacheMisses - entityLookupsSkipped) of them looked up in PostgreSQL")
         let loop = ["decode_features", "score", "serialize_state"].reduce(0.0) { $0 + (stageSeconds[$1] ?? 0) }
         func stage(_ key: String, _ label: String) -> String {
             let seconds = stageSeconds[key] ?? 0

@@ -12,7 +12,8 @@ import SluicePostgres
 /// transaction's start time), with their predictions, and an upsert of every entity they touched. The entity rows
 /// carry the state and features the run ended with (the store keeps only the latest), so a replayed upsert writes
 /// as many bytes as the run's last one for that entity, never fewer. Drift reports (one row per 10,000 events) are
-/// left out. Rows are read between commits on a second connection; only the commits are timed.
+/// left out. Rows are read between commits on a second connection, and the feature-log COPY data is encoded before
+/// each transaction as the worker encodes it; only the commits are timed.
 enum PostgresBound {
     /// What of each micro-batch is replayed: everything (the bound), or one part of it (to see what costs what).
     enum Part: String, Codable, CaseIterable {
@@ -89,6 +90,8 @@ enum PostgresBound {
                 case .featureLog: batch.entities = []
                 case .entities: batch.logRows = []
                 }
+                // As the worker does: the COPY data is encoded before the transaction, outside the timed commit.
+                try batch.encodeLogRows()
                 let started = Measure.now()
                 try await store.commit(batch, featureSet: featureSet)
                 nanos += Measure.now() - started
