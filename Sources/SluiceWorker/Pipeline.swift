@@ -267,20 +267,28 @@ struct Pipeline {
         writes.reserveCapacity(dirty.count)
         let lateness = setup.allowedLatenessMillis
         for entity in dirty {
-            // Through the entry's index: one hash per entity, and the state is used in place, not copied out.
-            guard let index = entities.index(forKey: entity) else { continue }
-            let owner = entities.values[index].partition
-            guard let partition = partitions[owner] else { continue }
-            entities.values[index].state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
-            let latest = entities.values[index].state.latestEventTimeMillis
-            setup.engine.values(of: entities.values[index].state, asOf: latest, output: &output)
-            var bytes: [UInt8] = []
-            entities.values[index].state.serialize(into: &bytes)
+            // Through the entry's index: one hash per entity, and the entry is used in place, never copied out.
+            guard let index = entities.index(forKey: entity),
+                  let (owner, latest, bytes) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
+                                                                 engine: setup.engine, output: &output) else { continue }
             writes.append(FeatureStoreBatch.EntityWrite(
                 entity: entity, topic: owner.topic, partition: owner.partition,
                 eventTimeMillis: latest, featuresJSON: featuresJSON(output), state: bytes))
         }
         return writes
+    }
+
+    /// Evicts an entity's tiles older than its partition's watermark, puts its values as of its latest event in
+    /// `output` and serializes its state; nil when its partition is no longer owned.
+    private static func stateToWrite(_ entry: inout CachedEntity, partitions: [KafkaTopicPartition: PartitionState], lateness: Int64,
+                                     engine: FeatureEngine, output: inout [FieldValue]) -> (KafkaTopicPartition, Int64, [UInt8])? {
+        guard let partition = partitions[entry.partition] else { return nil }
+        entry.state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
+        let latest = entry.state.latestEventTimeMillis
+        engine.values(of: entry.state, asOf: latest, output: &output)
+        var bytes: [UInt8] = []
+        entry.state.serialize(into: &bytes)
+        return (entry.partition, latest, bytes)
     }
 
     /// Partitions a state restore found claimed by another worker since this one claimed them (reported once): the

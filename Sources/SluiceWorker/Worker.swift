@@ -469,12 +469,18 @@ package final class Worker: Sendable {
         var encoder = PredictionEncoder(scoredAtMillis: scoredAt, champion: champion, challenger: challenger?.model)
         var messages: [PredictionMessage] = []
         messages.reserveCapacity(rowCount)
+        // Rows read through the buffer are borrowed: a `let row = logRows[index]` would retain and release each
+        // of the row's five references.
+        pending.batch.logRows.withUnsafeBufferPointer { rows in
+            for index in 0..<rowCount {
+                let bytes = encoder.encode(predictionID: rows[index].predictionID, eventID: rows[index].eventID, entity: rows[index].entity,
+                                           eventTimeMillis: rows[index].eventTimeMillis, champion: scores, challenger: challenger, row: index,
+                                           featuresJSON: rows[index].featuresJSON)
+                messages.append(PredictionMessage(topic: rows[index].topic, partition: rows[index].partition, message: KafkaProducerMessage(
+                    topic: topic, key: Array(rows[index].entity.utf8), value: bytes)))
+            }
+        }
         for index in 0..<rowCount {
-            let row = pending.batch.logRows[index]
-            let bytes = encoder.encode(predictionID: row.predictionID, eventID: row.eventID, entity: row.entity, eventTimeMillis: row.eventTimeMillis,
-                                       champion: scores, challenger: challenger, row: index, featuresJSON: row.featuresJSON)
-            messages.append(PredictionMessage(topic: row.topic, partition: row.partition, message: KafkaProducerMessage(
-                topic: topic, key: Array(row.entity.utf8), value: bytes)))
             let output = scores.output(row: index)
             pending.batch.logRows[index].prediction = FeatureStoreBatch.Prediction(
                 modelName: champion.name, modelVersion: Int32(champion.version),
