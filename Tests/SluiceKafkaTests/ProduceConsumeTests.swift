@@ -52,6 +52,31 @@ struct ProduceConsumeTests {
         try await producer.close()
     }
 
+    /// `prepare(topics:)` reads an existing topic's metadata up front and reports a topic it could not read; messages
+    /// to prepared topics are delivered as usual, and the producer (holding topic handles) closes and goes away cleanly.
+    @Test func preparedTopicsAreReadUpFrontAndStillDelivered() async throws {
+        let topic = TestKafka.uniqueTopic("prepared")
+        try await TestKafka.createTopic(topic, partitions: 4)
+        var producer: KafkaProducer? = try TestKafka.producer()
+        let failed = await producer!.prepare(topics: [topic, topic], timeoutMillis: 2_000)
+        #expect(failed.isEmpty, "\(failed)")
+        // No broker answers on port 1 (the dev cluster creates any topic asked for, so it cannot refuse one).
+        let unreachable = try TestKafka.producer { $0.bootstrapServers = "127.0.0.1:1" }
+        let unanswered = await unreachable.prepare(topics: [topic], timeoutMillis: 300)
+        #expect(unanswered[topic] != nil, "a topic whose metadata could not be read is reported")
+        #expect(await producer!.prepare(topics: [topic]).isEmpty, "a prepared topic is not read again")
+        let reports = try await producer!.sendBatch((0..<100).map { KafkaProducerMessage(topic: topic, key: Array("k\($0)".utf8), value: [UInt8($0)]) })
+        #expect(Set(reports.map(\.partition)).count > 1, "the messages spread over the topic's partitions")
+        try await producer!.close()
+        producer = nil
+
+        let consumer = try TestKafka.consumer(group: "g-\(topic)")
+        try consumer.subscribe(topics: [topic])
+        let messages = try await consume(consumer, count: 100)
+        await consumer.close()
+        #expect(Set(messages.map { $0.value.first! }) == Set((0..<100).map(UInt8.init)))
+    }
+
     @Test func sendReturnsTheAcknowledgedPartitionAndOffset() async throws {
         let topic = TestKafka.uniqueTopic("ack")
         try await TestKafka.createTopic(topic, partitions: 2)

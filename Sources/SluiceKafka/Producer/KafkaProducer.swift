@@ -23,6 +23,8 @@ package final class KafkaProducer: Sendable {
     private let state: ProducerState
     private let pollThread: PollThread
     private let blocking = BlockingExecutor(label: "sluice.kafka.producer.blocking")
+    /// Topic handles opened by `prepare(topics:)`, kept for the producer's lifetime so their metadata stays known.
+    private let preparedTopics = Mutex<[String: RdKafkaTopicHandle]>([:])
     private let isClosed = Atomic<Bool>(false)
     /// Largest message accepted, to reject oversized ones with a clear error before librdkafka does.
     package let maxMessageBytes: Int
@@ -41,6 +43,8 @@ package final class KafkaProducer: Sendable {
 
     deinit {
         pollThread.stop()
+        // librdkafka wants every topic handle destroyed before its instance.
+        preparedTopics.withLock { $0.removeAll() }
     }
 
     /// Produces one message and waits until Kafka acknowledges it.
@@ -98,6 +102,40 @@ package final class KafkaProducer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(code: .timeout, message: "\(rd_kafka_outq_len(handle.pointer)) messages still unacknowledged after flushing for \(timeoutMillis) ms", rdkafkaCode: err.rawValue)
         }
+    }
+
+    /// Reads the partitions and leaders of `topics` now, so the first message to each does not wait for a metadata
+    /// request while later ones queue behind it (measured on the dev cluster: about 0.9 s for the first message to
+    /// each topic, which held up the first micro-batch's commit and every batch's behind it).
+    /// - Returns: the topics whose metadata could not be read (they may not exist yet; their first message then
+    ///   asks for it as before), with the error.
+    @discardableResult
+    package func prepare(topics: [String], timeoutMillis: Int = 5_000) async -> [String: KafkaError] {
+        let handle = self.handle
+        var failed: [String: KafkaError] = [:]
+        for topic in Set(topics).sorted() where preparedTopics.withLock({ $0[topic] == nil }) {
+            let outcome: Result<RdKafkaTopicHandle, KafkaError> = (try? await blocking.run {
+                guard let topicHandle = rd_kafka_topic_new(handle.pointer, topic, nil) else {
+                    return .failure(KafkaError(code: .configuration, message: "could not open topic '\(topic)'"))
+                }
+                var raw: UnsafePointer<rd_kafka_metadata>? = nil
+                let err = rd_kafka_metadata(handle.pointer, 0, topicHandle, &raw, Int32(clamping: timeoutMillis))
+                let topicError = raw.map { $0.pointee.topic_cnt > 0 ? $0.pointee.topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART }
+                    ?? RD_KAFKA_RESP_ERR_NO_ERROR
+                if let raw { rd_kafka_metadata_destroy(raw) }
+                let failure = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : topicError
+                guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    rd_kafka_topic_destroy(topicHandle)
+                    return .failure(KafkaError(code: .timeout, failure, context: "could not read the metadata of topic '\(topic)'"))
+                }
+                return .success(RdKafkaTopicHandle(topicHandle))
+            }) ?? .failure(KafkaError(code: .closed, message: "the producer closed while reading the metadata of '\(topic)'"))
+            switch outcome {
+            case .success(let topicHandle): preparedTopics.withLock { $0[topic] = topicHandle }
+            case .failure(let error): failed[topic] = error
+            }
+        }
+        return failed
     }
 
     /// Flushes and stops the producer; later sends fail with `.closed`.
@@ -307,4 +345,13 @@ final class ProducerState: RdKafkaCallbackHandler {
     func handleClientError(_ error: KafkaError) {
         logger.warning("kafka producer error", metadata: ["error": "\(error)"])
     }
+}
+
+/// A librdkafka topic handle (`rd_kafka_topic_t`), destroyed with its last reference.
+final class RdKafkaTopicHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { rd_kafka_topic_destroy(pointer) }
 }
