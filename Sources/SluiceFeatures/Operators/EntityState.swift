@@ -76,10 +76,11 @@ package struct EntityState: Sendable {
     /// Offsets follow the standard library's array layout (a 32-byte header before the elements);
     /// were it to change, prefetching would only lose its effect: a prefetch never faults.
     @inline(__always)
-    static func prefetchLines(ofStateAt state: UnsafeRawPointer, hotWords: Int, stage: Int) {
-        let words = state.load(fromByteOffset: wordsOffset, as: UnsafeRawPointer?.self)
-        let values = state.load(fromByteOffset: valuesOffset, as: UnsafeRawPointer?.self)
-        let pool = state.load(fromByteOffset: poolOffset, as: UnsafeRawPointer?.self)
+    static func prefetchLines(ofStateAt state: UnsafeRawPointer, plan: FeaturePlan, stage: Int) {
+        let hotWords = plan.fixedWords
+        let words = state.load(fromByteOffset: plan.wordsOffset, as: UnsafeRawPointer?.self)
+        let values = state.load(fromByteOffset: plan.valuesOffset, as: UnsafeRawPointer?.self)
+        let pool = state.load(fromByteOffset: plan.poolOffset, as: UnsafeRawPointer?.self)
         guard let words, let values, let pool else { return }
         if stage == 0 {
             var offset = 0
@@ -93,7 +94,9 @@ package struct EntityState: Sendable {
             prefetch(pool)
             return
         }
-        let wordCount = words.load(fromByteOffset: 16, as: Int.self)
+        // The used words end with the cold runs (spare zeros may follow, see `appendZeroWords`).
+        var wordCount = hotWords
+        for g in plan.groups { wordCount += Int(truncatingIfNeeded: words.load(fromByteOffset: 32 + g.hotBase * 8, as: UInt64.self) >> 1) * g.stride }
         if wordCount > hotWords {
             prefetch(words + 32 + (wordCount - 1) * 8)
             prefetch(words + 32 + Swift.max(hotWords, wordCount - 8) * 8)

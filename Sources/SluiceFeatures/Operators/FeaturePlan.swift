@@ -22,6 +22,13 @@ final class FeaturePlan: Sendable {
     let sketchWords: [Int]
     /// The engine's fingerprint, stored in serialized states.
     let fingerprint: UInt64
+    /// `ReleaseFreeStore.isSupported`, read once.
+    let releaseFree = ReleaseFreeStore.isSupported
+    /// Byte offsets of `EntityState`'s arrays, for prefetching (read once: a `static let` costs a
+    /// `swift_once` check per use).
+    let wordsOffset = EntityState.wordsOffset
+    let valuesOffset = EntityState.valuesOffset
+    let poolOffset = EntityState.poolOffset
 
     init(features input: [CompiledFeature], fingerprint: UInt64) {
         var features = input
