@@ -49,19 +49,31 @@ extension EntityState {
         return start
     }
 
-    /// Appends `count` zero words, growing the capacity geometrically at most once.
+    /// Words of `words` in use: the fixed part and every group's cold run. The words after them, up to
+    /// `words.count`, are spare zeros (see `appendZeroWords`).
+    @inline(__always)
+    var usedWordCount: Int {
+        var used = plan.fixedWords
+        for g in plan.groups { used += Int(truncatingIfNeeded: words[g.hotBase] >> 1) * g.stride }
+        return used
+    }
+
+    /// Appends at least `count` zero words: fills the capacity with zeros, growing it geometrically
+    /// first when it lacks room. The words past `usedWordCount` are always zeros, so a tile record
+    /// claims them by writing (no append per record; one call fills many records' room).
     @inline(__always)
     mutating func appendZeroWords(_ count: Int) {
         let needed = words.count + count
         if words.capacity < needed { words.reserveCapacity(Swift.max(needed, 2 * words.capacity)) }
-        for _ in 0..<count { words.append(0) }
+        words.append(contentsOf: repeatElement(0, count: words.capacity - words.count))
     }
 
-    /// Inserts `count` zero words at `offset`, moving the words after it up.
+    /// Makes room for `count` zero words at `offset` (≤ `usedWordCount`), moving the used words after it up.
     @inline(__always)
     mutating func insertZeroWords(_ count: Int, at offset: Int) {
-        let tail = words.count - offset
-        appendZeroWords(count)
+        let used = usedWordCount
+        if words.count - used < count { appendZeroWords(count - (words.count - used)) }
+        let tail = used - offset
         words.withUnsafeMutableBufferPointer { w in
             let base = w.baseAddress!
             if tail > 0 { (base + offset + count).update(from: base + offset, count: tail) }
@@ -263,20 +275,31 @@ extension EntityState {
             // The newest record joins the end of the group's cold run: append it (usually the group's run
             // is last, see `WindowGroup.coldOrder`), else rotate it in front of the runs after it.
             let end = cs + cold * g.stride
-            let tail = words.count - end
-            appendZeroWords(g.stride)
+            let used = usedWordCount
+            if words.count - used < g.stride { appendZeroWords(g.stride - (words.count - used)) }
+            let tail = used - end
+            let newCold = cold + 1
             words.withUnsafeMutableBufferPointer { w in
                 let base = w.baseAddress!
                 if tail > 0 { (base + end + g.stride).update(from: base + end, count: tail) }
-                (base + end).update(from: base + g.newest, count: g.stride)
+                // A record is a few words: copied (and the newest reset) in place, without a memmove call.
+                let from = base + g.newest
+                let to = base + end
+                for x in 0..<g.stride {
+                    to[x] = from[x]
+                    from[x] = 0
+                }
+                from[0] = UInt64(bitPattern: k)
+                base[g.hotBase] = UInt64(newCold << 1 | 1)
             }
-            cold += 1
-        }
-        words.withUnsafeMutableBufferPointer { w in
-            let base = w.baseAddress!
-            for x in 0..<g.stride { base[g.newest + x] = 0 }
-            base[g.newest] = UInt64(bitPattern: k)
-            base[g.hotBase] = UInt64(cold << 1 | 1)
+            cold = newCold
+        } else {
+            words.withUnsafeMutableBufferPointer { w in
+                let base = w.baseAddress!
+                for x in 0..<g.stride { base[g.newest + x] = 0 }
+                base[g.newest] = UInt64(bitPattern: k)
+                base[g.hotBase] = UInt64(cold << 1 | 1)
+            }
         }
         if g.valueCount > 0 {
             // The block holds the prefix and `cold` tiles; the new newest's values go last.
