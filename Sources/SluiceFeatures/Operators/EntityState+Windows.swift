@@ -271,7 +271,10 @@ extension EntityState {
         let shape = words[g.hotBase]
         var cold = Int(truncatingIfNeeded: shape >> 1)
         if shape & 1 == 1 {
-            if g.sketchCount > 0 { moveUnions(gi, g, to: k) }
+            if g.sketchCount > 0 {
+                moveUnions(gi, g, to: k)
+                moveNewestRunsBeforeUnions(gi, g)
+            }
             // The newest record joins the end of the group's cold run: append it (usually the group's run
             // is last, see `WindowGroup.coldOrder`), else rotate it in front of the runs after it.
             let end = cs + cold * g.stride
@@ -449,7 +452,9 @@ extension EntityState {
                 let end = Int64(bitPattern: words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end])
                 if end != .min && cutoff > end &- n { dropUnion(gi, g, d) }
             }
-            // The dropped tiles' runs open the group's segment.
+            // The dropped tiles' runs open the group's segment (when the newest tile goes too, so did
+            // every union above: a union is for the window ending at the newest tile).
+            assert(k <= cold || unionsLength(g) == 0, "the newest tile's runs follow the unions")
             var length = 0
             for p in 0..<k {
                 let record = p < cold ? cs + p * g.stride : g.newest
