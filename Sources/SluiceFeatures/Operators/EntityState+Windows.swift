@@ -319,6 +319,7 @@ extension EntityState {
             insertZeroWords(g.stride, at: cs + q * g.stride)
             words[cs + q * g.stride] = UInt64(bitPattern: k)
             words[g.hotBase] = UInt64((cold + 1) << 1 | 1)
+            words[g.prefixFirst] = .max // positions moved
             if g.valueCount > 0 {
                 values.insert(contentsOf: repeatElement(FieldValue.null, count: g.valueCount), at: valueStart(gi) + (q + 1) * g.valueCount)
             }
@@ -341,19 +342,34 @@ extension EntityState {
         let base = tiles.base
         let oldEnd = Int64(bitPattern: base[g.prefix])
         let n = g.tilesPerWindow
+        var start = -1
         if oldEnd != .min && oldEnd < end {
+            // The first stored tile of the old window (oldEnd − n, oldEnd]: cached, else searched.
+            let cached = base[g.prefixFirst]
+            let first = cached <= UInt64(tiles.count) ? Int(truncatingIfNeeded: cached) : tiles.lowerBound(oldEnd &- n &+ 1)
             // Any stored tile in (oldEnd − n, end − n] would leave the window.
-            let first = tiles.lowerBound(oldEnd &- n &+ 1)
             if first == tiles.count || tiles.index(first) > end &- n {
                 foldIntoPrefix(from: tiles.lowerBound(oldEnd), through: end &- 1, g, tiles, block, features: features, members: members)
                 base[g.prefix] = UInt64(bitPattern: end)
+                base[g.prefixFirst] = UInt64(first) // also the first tile after end − n
                 return
             }
+            // The new window's first tile: a few steps on from the old one's, usually.
+            var p = first
+            var steps = 0
+            while p < tiles.count && tiles.index(p) <= end &- n && steps < 8 {
+                p += 1
+                steps += 1
+            }
+            start = p < tiles.count && tiles.index(p) <= end &- n ? tiles.lowerBound(end &- n &+ 1) : p
+        } else {
+            start = tiles.lowerBound(end &- n &+ 1)
         }
         for x in 1..<g.stride { base[g.prefix + x] = 0 }
         if let block { for v in 0..<g.valueCount { block[v] = .null } }
-        foldIntoPrefix(from: tiles.lowerBound(end &- n &+ 1), through: end &- 1, g, tiles, block, features: features, members: members)
+        foldIntoPrefix(from: start, through: end &- 1, g, tiles, block, features: features, members: members)
         base[g.prefix] = UInt64(bitPattern: end)
+        base[g.prefixFirst] = UInt64(start)
     }
 
     /// Merges, in ascending order, every stored tile from logical position `start` with index ≤ `hi`
@@ -447,6 +463,7 @@ extension EntityState {
         // Caches over windows that contained a dropped tile go (their windows end after `cutoff` − n).
         let prefixEnd = Int64(bitPattern: words[g.prefix])
         if prefixEnd != .min && cutoff > prefixEnd &- n { words[g.prefix] = UInt64(bitPattern: Int64.min) }
+        words[g.prefixFirst] = .max // positions move
         if g.sketchCount > 0 {
             for d in 0..<g.sketchCount {
                 let end = Int64(bitPattern: words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end])

@@ -39,6 +39,7 @@ package struct EntityState: Sendable {
         var valueCount = plan.lifetimeValueCount
         for g in plan.groups {
             words[g.prefix] = UInt64(bitPattern: .min)
+            words[g.prefixFirst] = .max
             for d in 0..<g.sketchCount { words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end] = UInt64(bitPattern: .min) }
             valueCount += g.valueCount
         }
