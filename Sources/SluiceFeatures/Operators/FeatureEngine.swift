@@ -90,6 +90,9 @@ package struct FeatureEngine: Sendable {
                         Self.applyLifetime(plan, features, values, t: t, hadEvents: hadEvents, previousLatest: previousLatest, to: &state, output: out)
                     }
                     if plan.groups.isEmpty { return }
+                    // The headers have arrived by now: ask for the newest cold records and the sketch
+                    // pool's tail (newest runs, unions), which the window steps below read last.
+                    withUnsafeMutablePointer(to: &state) { EntityState.prefetchLines(ofStateAt: UnsafeRawPointer($0), plan: plan, stage: 1) }
                     withUnsafeTemporaryAllocation(of: EventField.self, capacity: values.count) { fields in
                         for j in 0..<values.count { fields.initializeElement(at: j, to: EventField(values[j])) }
                         let classified = UnsafeBufferPointer(fields)
