@@ -490,12 +490,26 @@ extension EntityState {
         if k > cold {
             // The newest tile goes too, hence every tile.
             precondition(k == count)
-            words.removeSubrange(cs..<cs + cold * g.stride)
+            removeWords(cs..<cs + cold * g.stride)
             for x in 0..<g.stride { words[g.newest + x] = 0 }
             words[g.hotBase] = 0
         } else {
-            words.removeSubrange(cs..<cs + k * g.stride)
+            removeWords(cs..<cs + k * g.stride)
             words[g.hotBase] = UInt64((cold - k) << 1 | 1)
+        }
+    }
+
+    /// Removes the used words in `range` (before the shapes change): the used words after it move down
+    /// and the freed words become spare zeros (the spare ones are not moved, see `appendZeroWords`).
+    private mutating func removeWords(_ range: Range<Int>) {
+        let used = usedWordCount
+        let removed = range.count
+        if removed == 0 { return }
+        words.withUnsafeMutableBufferPointer { w in
+            let base = w.baseAddress!
+            let tail = used - range.upperBound
+            if tail > 0 { (base + range.lowerBound).update(from: base + range.upperBound, count: tail) }
+            (base + used - removed).update(repeating: 0, count: removed)
         }
     }
 }
