@@ -96,11 +96,19 @@ package struct EntityState: Sendable {
             return
         }
         // The used words end with the cold runs (spare zeros may follow, see `appendZeroWords`).
-        var wordCount = hotWords
-        for g in plan.groups { wordCount += Int(truncatingIfNeeded: words.load(fromByteOffset: 32 + g.hotBase * 8, as: UInt64.self) >> 1) * g.stride }
-        if wordCount > hotWords {
-            prefetch(words + 32 + (wordCount - 1) * 8)
-            prefetch(words + 32 + Swift.max(hotWords, wordCount - 8) * 8)
+        let hotEnd = 32 + hotWords * 8
+        let usedEnd = plan.shapeOffsetsAndStrides.withUnsafeBufferPointer { g in
+            var end = hotEnd
+            var i = 0
+            while i + 1 < g.count {
+                end += Int(truncatingIfNeeded: words.load(fromByteOffset: g[i], as: UInt64.self) >> 1) * g[i + 1]
+                i += 2
+            }
+            return end
+        }
+        if usedEnd > hotEnd {
+            prefetch(words + usedEnd - 8)
+            prefetch(words + Swift.max(hotEnd, usedEnd - 64))
         }
         let poolCount = pool.load(fromByteOffset: 16, as: Int.self)
         if poolCount > 0 {
