@@ -52,14 +52,14 @@ extension EventDecoder {
         case .stringField where isQuote:
             let token = try scanner.scanString()
             let index = slots[slotIndex].schemaIndex
-            event.values[index] = .string(scanner.makeString(token))
+            ReleaseFreeStore.store(.string(scanner.makeString(token)), at: progress.values! + index, supported: releaseFree)
             progress.markSeen(index)
             return
         case .entity where isQuote:
             let token = try scanner.scanString()
             // Without escapes a string holds no U+0000 (`scanString` rejects raw control bytes).
             if token.length > 0, !token.hasEscapes {
-                event.entityID = scanner.makeString(token)
+                ReleaseFreeStore.store(scanner.makeString(token), into: &event.entityID, supported: releaseFree)
                 progress.entitySeen = true
             } else {
                 applyMember(slotIndex, value: .string(token), scanner: scanner, progress: &progress, event: &event)
@@ -70,14 +70,14 @@ extension EventDecoder {
             if token.hasEscapes {
                 applyMember(slotIndex, value: .string(token), scanner: scanner, progress: &progress, event: &event)
             } else {
-                event.eventID = token.length > 0 ? scanner.makeString(token) : nil
+                ReleaseFreeStore.store(token.length > 0 ? scanner.makeString(token) : nil, into: &event.eventID, supported: releaseFree)
             }
             return
         case .doubleField where isNumber:
             let number = try scanner.scanNumber()
             if let d = number.doubleValue(in: scanner.base) {
                 let index = slots[slotIndex].schemaIndex
-                event.values[index] = .double(d)
+                ReleaseFreeStore.store(.double(d), at: progress.values! + index, supported: releaseFree)
                 progress.markSeen(index)
             } else {
                 applyMember(slotIndex, value: .number(number), scanner: scanner, progress: &progress, event: &event)
@@ -251,7 +251,7 @@ extension EventDecoder {
         switch (type, value) {
         case (.double, .number(let number)):
             if let d = number.doubleValue(in: scanner.base) {
-                event.values[index] = .double(d)
+                progress.values![index] = .double(d)
                 progress.markSeen(index)
             } else {
                 progress.record(EventDecodeError(reason: .invalidNumber, message: "field '\(slotNames[slot])': number outside the finite double range, got \(Self.describe(value, scanner: scanner))", field: slotNames[slot]))
@@ -259,7 +259,7 @@ extension EventDecoder {
         case (.int, .number(let number)):
             switch number.integerValue() {
             case .value(let v):
-                event.values[index] = .int(v)
+                progress.values![index] = .int(v)
                 progress.markSeen(index)
             case .fractional:
                 progress.record(Self.wrongType(slotNames[slot], expected: Self.expectation(for: type), value: value, scanner: scanner))
@@ -267,14 +267,14 @@ extension EventDecoder {
                 progress.record(EventDecodeError(reason: .invalidNumber, message: "field '\(slotNames[slot])': integer outside the Int64 range, got \(Self.describe(value, scanner: scanner))", field: slotNames[slot]))
             }
         case (.string, .string(let token)):
-            event.values[index] = .string(scanner.makeString(token))
+            progress.values![index] = .string(scanner.makeString(token))
             progress.markSeen(index)
         case (.bool, .bool(let b)):
-            event.values[index] = .bool(b)
+            progress.values![index] = .bool(b)
             progress.markSeen(index)
         case (_, .null):
             if configuration.schema.fields[index].optional {
-                event.values[index] = .null
+                progress.values![index] = .null
                 progress.markSeen(index)
             } else {
                 progress.record(EventDecodeError(reason: .missingField, message: "field '\(slotNames[slot])' is null; expected \(Self.expectation(for: type))", field: slotNames[slot]))

@@ -64,6 +64,8 @@ package struct EventDecoder: Sendable {
     let optionalMask: UInt64
     /// `SmallASCIIString.isSupported`, read once.
     let smallStrings = SmallASCIIString.isSupported
+    /// `ReleaseFreeStore.isSupported`, read once.
+    let releaseFree = ReleaseFreeStore.isSupported
 
     /// Earliest and latest accepted event times: 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
     static let supportedMillis: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
@@ -161,7 +163,7 @@ package struct EventDecoder: Sendable {
         } else if fieldCount > 64 {
             for i in 64..<fieldCount { event.values[i] = .null }
         }
-        event.eventID = nil
+        ReleaseFreeStore.store(nil, into: &event.eventID, supported: releaseFree)
         guard bytes.count > 0, let raw = bytes.baseAddress else {
             return EventDecodeError(reason: .invalidJSON, message: "invalid JSON at byte 0: empty payload, expected a JSON object", byteOffset: 0)
         }
@@ -172,16 +174,25 @@ package struct EventDecoder: Sendable {
         )
         scanner.smallStrings = smallStrings
         var progress = DecodeProgress()
-        let failure: JSONScanFailure? = slots.withUnsafeBufferPointer { slotBuffer in
-            nameBytes.withUnsafeBufferPointer { nameBuffer -> JSONScanFailure? in
-                do throws(JSONScanFailure) {
-                    try scanDocument(&scanner, slots: slotBuffer, names: nameBuffer, progress: &progress, event: &event)
-                    return nil
-                } catch {
-                    return error
+        // The field values are written through one pointer (one uniqueness check per event, not one per
+        // store): the array is moved out of the event for the scan and back after it.
+        var values: [FieldValue] = []
+        swap(&values, &event.values)
+        let failure: JSONScanFailure? = values.withUnsafeMutableBufferPointer { valueBuffer in
+            progress.values = valueBuffer.baseAddress
+            return slots.withUnsafeBufferPointer { slotBuffer in
+                nameBytes.withUnsafeBufferPointer { nameBuffer -> JSONScanFailure? in
+                    do throws(JSONScanFailure) {
+                        try scanDocument(&scanner, slots: slotBuffer, names: nameBuffer, progress: &progress, event: &event)
+                        return nil
+                    } catch {
+                        return error
+                    }
                 }
             }
         }
+        progress.values = nil
+        swap(&values, &event.values)
         if let failure { return failure.error }
         if let fieldError = progress.firstFieldError { return fieldError }
         guard progress.entitySeen else {
@@ -239,6 +250,8 @@ package struct EventDecoder: Sendable {
         /// Bit i: schema field i (< 64) was set.
         var seenFields: UInt64 = 0
         var firstFieldError: EventDecodeError?
+        /// The event's field values during the scan (`DecodedEvent.values`, moved out).
+        var values: UnsafeMutablePointer<FieldValue>?
 
         @inline(__always)
         mutating func markSeen(_ index: Int) {

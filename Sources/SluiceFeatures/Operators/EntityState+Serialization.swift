@@ -62,6 +62,8 @@ extension EntityState {
                     var previous: Int64 = 0
                     for p in 0..<tiles.count {
                         let record = tiles.record(p)
+                        // The union runs (derived, not stored) lie between the cold and the newest runs.
+                        if p == tiles.cold && group.sketchCount > 0 { runOffset += unionsLength(group) }
                         let index = Int64(bitPattern: record[0])
                         if p == 0 { w.signed(index) } else { w.varint(UInt64(index &- previous)) }
                         previous = index

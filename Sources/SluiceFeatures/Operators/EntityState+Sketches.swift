@@ -1,8 +1,11 @@
 /// Sliding `approx_distinct` on the sketch pool.
 ///
-/// Group `gi`'s segment of `sketchPool` holds every stored tile's runs (logical tile order, members in
-/// `sketchSlot` order), then one union run per member (`DistinctUnion`, derived). A tile's run length
-/// is in its record, in the word after the member's count.
+/// Group `gi`'s segment of `sketchPool` holds its cold tiles' runs (ascending, members in `sketchSlot`
+/// order), then one union run per member (`DistinctUnion`, derived), then the newest tile's runs. The
+/// newest runs close the segment because most events raise a register there: an insertion near the
+/// end moves few entries, where one before the unions moved them all (up to 2 KiB for a dense union)
+/// on every new register. When a new tile opens, the former newest runs move in front of the unions.
+/// A tile's run length is in its record, in the word after the member's count.
 extension EntityState {
     /// The registers of a union of sketch runs, handed to a closure: sparse entries (sorted, unique by
     /// index) or dense registers, with the summary.
@@ -33,24 +36,34 @@ extension EntityState {
 
     // MARK: offsets
 
-    /// Length of group `gi`'s tile runs (its segment without the union runs).
+    /// Length of group `g`'s union runs.
     @inline(__always)
-    private func tileRunsLength(_ g: WindowGroup) -> Int {
-        var length = Int(truncatingIfNeeded: words[g.hotBase + 1])
+    func unionsLength(_ g: WindowGroup) -> Int {
+        var length = 0
         for d in 0..<g.sketchCount {
-            length -= SketchRun.length(words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.info])
+            length += SketchRun.length(words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.info])
         }
+        return length
+    }
+
+    /// Length of group `g`'s newest tile runs (0 without a newest tile: its record is zeros).
+    @inline(__always)
+    func newestRunsLength(_ g: WindowGroup) -> Int {
+        if g.sketchCount == 1 { return SketchRun.length(words[g.newest + plan.sketchWords[g.sketchWordStart] + 1]) }
+        var length = 0
+        for e in 0..<g.sketchCount { length += SketchRun.length(words[g.newest + plan.sketchWords[g.sketchWordStart + e] + 1]) }
         return length
     }
 
     /// Offset in `sketchPool` of member `d`'s union run.
     @inline(__always)
     private func unionStart(_ gi: Int, _ g: WindowGroup, _ d: Int) -> Int {
+        let end = poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1]) - newestRunsLength(g)
         if g.sketchCount == 1 {
-            // The union run closes the group's segment.
-            return poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1]) - SketchRun.length(words[g.unions + DistinctUnion.info])
+            // The union run ends where the newest runs start.
+            return end - SketchRun.length(words[g.unions + DistinctUnion.info])
         }
-        var start = poolStart(gi) + tileRunsLength(g)
+        var start = end - unionsLength(g)
         for e in 0..<d { start += SketchRun.length(words[g.unions + e * DistinctUnion.wordCount + DistinctUnion.info]) }
         return start
     }
@@ -63,8 +76,8 @@ extension EntityState {
         if g.sketchCount == 1 {
             // The common case, without the offsets of other sketch members.
             if p == cold {
-                let end = poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1])
-                return end - SketchRun.length(words[g.unions + DistinctUnion.info]) - SketchRun.length(words[g.newest + word + 1])
+                // The newest run closes the segment.
+                return poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1]) - SketchRun.length(words[g.newest + word + 1])
             }
             let cs = coldStart(gi)
             var start = poolStart(gi)
@@ -74,8 +87,8 @@ extension EntityState {
         let sketchWords = plan.sketchWords
         let sw = g.sketchWordStart
         if p == cold {
-            // The newest tile's runs close the tile runs.
-            var start = poolStart(gi) + tileRunsLength(g)
+            // The newest tile's runs close the segment.
+            var start = poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1])
             for e in d..<g.sketchCount { start -= SketchRun.length(words[g.newest + sketchWords[sw + e] + 1]) }
             return start
         }
@@ -86,6 +99,25 @@ extension EntityState {
         }
         for e in 0..<d { start += SketchRun.length(words[cs + p * g.stride + sketchWords[sw + e] + 1]) }
         return start
+    }
+
+    /// The newest tile is about to become the last cold tile: moves its runs in front of the union runs
+    /// (the segment ends cold runs, unions, newest runs; see the type's documentation).
+    mutating func moveNewestRunsBeforeUnions(_ gi: Int, _ g: WindowGroup) {
+        let unions = unionsLength(g)
+        let newest = newestRunsLength(g)
+        if unions == 0 || newest == 0 { return }
+        let end = poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1])
+        let start = end - unions - newest
+        sketchPool.withUnsafeMutableBufferPointer { pool in
+            let base = pool.baseAddress!
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: newest) { runs in
+                let saved = runs.baseAddress!
+                saved.initialize(from: base + start + unions, count: newest)
+                (base + start + newest).update(from: base + start, count: unions)
+                (base + start).update(from: saved, count: newest)
+            }
+        }
     }
 
     // MARK: the in-order case
@@ -111,8 +143,8 @@ extension EntityState {
         }
         let newestCount = Int(truncatingIfNeeded: newestInfo)
         let unionCount = unionValid ? Int(truncatingIfNeeded: unionInfo) : 0
-        let unionStart = groupEnd - Int(truncatingIfNeeded: unionInfo)
-        let runStart = unionStart - newestCount
+        let runStart = groupEnd - newestCount
+        let unionStart = runStart - Int(truncatingIfNeeded: unionInfo)
         // Where the register is in both runs, and its ranks there.
         let (runPosition, runOld, unionPosition, unionOld) = sketchPool.withUnsafeBufferPointer { pool -> (Int, UInt8, Int, UInt8) in
             let base = pool.baseAddress ?? UnsafePointer(bitPattern: 8)!
@@ -136,10 +168,11 @@ extension EntityState {
         }
         var unionAdded = 0
         if unionValid && unionOld < rank {
+            // The union run lies before the newest run: the insertion above did not move it.
             if unionOld > 0 {
-                sketchPool[unionStart + added + unionPosition] = entry
+                sketchPool[unionStart + unionPosition] = entry
             } else {
-                insertPoolEntry(entry, at: unionStart + added + unionPosition)
+                insertPoolEntry(entry, at: unionStart + unionPosition)
                 unionAdded = 1
             }
         }
@@ -365,15 +398,18 @@ extension EntityState {
                 let first = tiles.lowerBound(lo &+ 1)
                 var last = first
                 while last < tiles.count && tiles.index(last) <= hi { last += 1 }
-                // Run offsets: skip the runs of the tiles before `first`.
+                // Run offsets: skip the runs of the tiles before `first`, and the union runs before the
+                // newest tile's.
                 var offset = ps
                 for p in 0..<first {
                     for sw in sketchWords { offset += SketchRun.length(tiles.record(p)[sw + 1]) }
                 }
+                if first > tiles.cold { offset += unionsLength(g) }
                 var runs: [(start: Int, info: UInt64)] = []
                 var total = 0
                 var anyDense = false
                 for p in first..<last {
+                    if p == tiles.cold { offset += unionsLength(g) }
                     for (e, sw) in sketchWords.enumerated() {
                         let info = tiles.record(p)[sw + 1]
                         if e == f.sketchSlot && info != 0 {

@@ -49,19 +49,31 @@ extension EntityState {
         return start
     }
 
-    /// Appends `count` zero words, growing the capacity geometrically at most once.
+    /// Words of `words` in use: the fixed part and every group's cold run. The words after them, up to
+    /// `words.count`, are spare zeros (see `appendZeroWords`).
+    @inline(__always)
+    var usedWordCount: Int {
+        var used = plan.fixedWords
+        for g in plan.groups { used += Int(truncatingIfNeeded: words[g.hotBase] >> 1) * g.stride }
+        return used
+    }
+
+    /// Appends at least `count` zero words: fills the capacity with zeros, growing it geometrically
+    /// first when it lacks room. The words past `usedWordCount` are always zeros, so a tile record
+    /// claims them by writing (no append per record; one call fills many records' room).
     @inline(__always)
     mutating func appendZeroWords(_ count: Int) {
         let needed = words.count + count
         if words.capacity < needed { words.reserveCapacity(Swift.max(needed, 2 * words.capacity)) }
-        for _ in 0..<count { words.append(0) }
+        words.append(contentsOf: repeatElement(0, count: words.capacity - words.count))
     }
 
-    /// Inserts `count` zero words at `offset`, moving the words after it up.
+    /// Makes room for `count` zero words at `offset` (≤ `usedWordCount`), moving the used words after it up.
     @inline(__always)
     mutating func insertZeroWords(_ count: Int, at offset: Int) {
-        let tail = words.count - offset
-        appendZeroWords(count)
+        let used = usedWordCount
+        if words.count - used < count { appendZeroWords(count - (words.count - used)) }
+        let tail = used - offset
         words.withUnsafeMutableBufferPointer { w in
             let base = w.baseAddress!
             if tail > 0 { (base + offset + count).update(from: base + offset, count: tail) }
@@ -259,24 +271,38 @@ extension EntityState {
         let shape = words[g.hotBase]
         var cold = Int(truncatingIfNeeded: shape >> 1)
         if shape & 1 == 1 {
-            if g.sketchCount > 0 { moveUnions(gi, g, to: k) }
+            if g.sketchCount > 0 {
+                moveUnions(gi, g, to: k)
+                moveNewestRunsBeforeUnions(gi, g)
+            }
             // The newest record joins the end of the group's cold run: append it (usually the group's run
             // is last, see `WindowGroup.coldOrder`), else rotate it in front of the runs after it.
             let end = cs + cold * g.stride
-            let tail = words.count - end
-            appendZeroWords(g.stride)
+            let used = usedWordCount
+            if words.count - used < g.stride { appendZeroWords(g.stride - (words.count - used)) }
+            let tail = used - end
+            let newCold = cold + 1
             words.withUnsafeMutableBufferPointer { w in
                 let base = w.baseAddress!
                 if tail > 0 { (base + end + g.stride).update(from: base + end, count: tail) }
-                (base + end).update(from: base + g.newest, count: g.stride)
+                // A record is a few words: copied (and the newest reset) in place, without a memmove call.
+                let from = base + g.newest
+                let to = base + end
+                for x in 0..<g.stride {
+                    to[x] = from[x]
+                    from[x] = 0
+                }
+                from[0] = UInt64(bitPattern: k)
+                base[g.hotBase] = UInt64(newCold << 1 | 1)
             }
-            cold += 1
-        }
-        words.withUnsafeMutableBufferPointer { w in
-            let base = w.baseAddress!
-            for x in 0..<g.stride { base[g.newest + x] = 0 }
-            base[g.newest] = UInt64(bitPattern: k)
-            base[g.hotBase] = UInt64(cold << 1 | 1)
+            cold = newCold
+        } else {
+            words.withUnsafeMutableBufferPointer { w in
+                let base = w.baseAddress!
+                for x in 0..<g.stride { base[g.newest + x] = 0 }
+                base[g.newest] = UInt64(bitPattern: k)
+                base[g.hotBase] = UInt64(cold << 1 | 1)
+            }
         }
         if g.valueCount > 0 {
             // The block holds the prefix and `cold` tiles; the new newest's values go last.
@@ -293,6 +319,7 @@ extension EntityState {
             insertZeroWords(g.stride, at: cs + q * g.stride)
             words[cs + q * g.stride] = UInt64(bitPattern: k)
             words[g.hotBase] = UInt64((cold + 1) << 1 | 1)
+            words[g.prefixFirst] = .max // positions moved
             if g.valueCount > 0 {
                 values.insert(contentsOf: repeatElement(FieldValue.null, count: g.valueCount), at: valueStart(gi) + (q + 1) * g.valueCount)
             }
@@ -315,19 +342,34 @@ extension EntityState {
         let base = tiles.base
         let oldEnd = Int64(bitPattern: base[g.prefix])
         let n = g.tilesPerWindow
+        var start = -1
         if oldEnd != .min && oldEnd < end {
+            // The first stored tile of the old window (oldEnd − n, oldEnd]: cached, else searched.
+            let cached = base[g.prefixFirst]
+            let first = cached <= UInt64(tiles.count) ? Int(truncatingIfNeeded: cached) : tiles.lowerBound(oldEnd &- n &+ 1)
             // Any stored tile in (oldEnd − n, end − n] would leave the window.
-            let first = tiles.lowerBound(oldEnd &- n &+ 1)
             if first == tiles.count || tiles.index(first) > end &- n {
                 foldIntoPrefix(from: tiles.lowerBound(oldEnd), through: end &- 1, g, tiles, block, features: features, members: members)
                 base[g.prefix] = UInt64(bitPattern: end)
+                base[g.prefixFirst] = UInt64(first) // also the first tile after end − n
                 return
             }
+            // The new window's first tile: a few steps on from the old one's, usually.
+            var p = first
+            var steps = 0
+            while p < tiles.count && tiles.index(p) <= end &- n && steps < 8 {
+                p += 1
+                steps += 1
+            }
+            start = p < tiles.count && tiles.index(p) <= end &- n ? tiles.lowerBound(end &- n &+ 1) : p
+        } else {
+            start = tiles.lowerBound(end &- n &+ 1)
         }
         for x in 1..<g.stride { base[g.prefix + x] = 0 }
         if let block { for v in 0..<g.valueCount { block[v] = .null } }
-        foldIntoPrefix(from: tiles.lowerBound(end &- n &+ 1), through: end &- 1, g, tiles, block, features: features, members: members)
+        foldIntoPrefix(from: start, through: end &- 1, g, tiles, block, features: features, members: members)
         base[g.prefix] = UInt64(bitPattern: end)
+        base[g.prefixFirst] = UInt64(start)
     }
 
     /// Merges, in ascending order, every stored tile from logical position `start` with index ≤ `hi`
@@ -421,12 +463,15 @@ extension EntityState {
         // Caches over windows that contained a dropped tile go (their windows end after `cutoff` − n).
         let prefixEnd = Int64(bitPattern: words[g.prefix])
         if prefixEnd != .min && cutoff > prefixEnd &- n { words[g.prefix] = UInt64(bitPattern: Int64.min) }
+        words[g.prefixFirst] = .max // positions move
         if g.sketchCount > 0 {
             for d in 0..<g.sketchCount {
                 let end = Int64(bitPattern: words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end])
                 if end != .min && cutoff > end &- n { dropUnion(gi, g, d) }
             }
-            // The dropped tiles' runs open the group's segment.
+            // The dropped tiles' runs open the group's segment (when the newest tile goes too, so did
+            // every union above: a union is for the window ending at the newest tile).
+            assert(k <= cold || unionsLength(g) == 0, "the newest tile's runs follow the unions")
             var length = 0
             for p in 0..<k {
                 let record = p < cold ? cs + p * g.stride : g.newest
@@ -445,12 +490,26 @@ extension EntityState {
         if k > cold {
             // The newest tile goes too, hence every tile.
             precondition(k == count)
-            words.removeSubrange(cs..<cs + cold * g.stride)
+            removeWords(cs..<cs + cold * g.stride)
             for x in 0..<g.stride { words[g.newest + x] = 0 }
             words[g.hotBase] = 0
         } else {
-            words.removeSubrange(cs..<cs + k * g.stride)
+            removeWords(cs..<cs + k * g.stride)
             words[g.hotBase] = UInt64((cold - k) << 1 | 1)
+        }
+    }
+
+    /// Removes the used words in `range` (before the shapes change): the used words after it move down
+    /// and the freed words become spare zeros (the spare ones are not moved, see `appendZeroWords`).
+    private mutating func removeWords(_ range: Range<Int>) {
+        let used = usedWordCount
+        let removed = range.count
+        if removed == 0 { return }
+        words.withUnsafeMutableBufferPointer { w in
+            let base = w.baseAddress!
+            let tail = used - range.upperBound
+            if tail > 0 { (base + range.lowerBound).update(from: base + range.upperBound, count: tail) }
+            (base + used - removed).update(repeating: 0, count: removed)
         }
     }
 }

@@ -39,6 +39,7 @@ package struct EntityState: Sendable {
         var valueCount = plan.lifetimeValueCount
         for g in plan.groups {
             words[g.prefix] = UInt64(bitPattern: .min)
+            words[g.prefixFirst] = .max
             for d in 0..<g.sketchCount { words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end] = UInt64(bitPattern: .min) }
             valueCount += g.valueCount
         }
@@ -76,10 +77,11 @@ package struct EntityState: Sendable {
     /// Offsets follow the standard library's array layout (a 32-byte header before the elements);
     /// were it to change, prefetching would only lose its effect: a prefetch never faults.
     @inline(__always)
-    static func prefetchLines(ofStateAt state: UnsafeRawPointer, hotWords: Int, stage: Int) {
-        let words = state.load(fromByteOffset: wordsOffset, as: UnsafeRawPointer?.self)
-        let values = state.load(fromByteOffset: valuesOffset, as: UnsafeRawPointer?.self)
-        let pool = state.load(fromByteOffset: poolOffset, as: UnsafeRawPointer?.self)
+    static func prefetchLines(ofStateAt state: UnsafeRawPointer, plan: FeaturePlan, stage: Int) {
+        let hotWords = plan.fixedWords
+        let words = state.load(fromByteOffset: plan.wordsOffset, as: UnsafeRawPointer?.self)
+        let values = state.load(fromByteOffset: plan.valuesOffset, as: UnsafeRawPointer?.self)
+        let pool = state.load(fromByteOffset: plan.poolOffset, as: UnsafeRawPointer?.self)
         guard let words, let values, let pool else { return }
         if stage == 0 {
             var offset = 0
@@ -93,10 +95,20 @@ package struct EntityState: Sendable {
             prefetch(pool)
             return
         }
-        let wordCount = words.load(fromByteOffset: 16, as: Int.self)
-        if wordCount > hotWords {
-            prefetch(words + 32 + (wordCount - 1) * 8)
-            prefetch(words + 32 + Swift.max(hotWords, wordCount - 8) * 8)
+        // The used words end with the cold runs (spare zeros may follow, see `appendZeroWords`).
+        let hotEnd = 32 + hotWords * 8
+        let usedEnd = plan.shapeOffsetsAndStrides.withUnsafeBufferPointer { g in
+            var end = hotEnd
+            var i = 0
+            while i + 1 < g.count {
+                end += Int(truncatingIfNeeded: words.load(fromByteOffset: g[i], as: UInt64.self) >> 1) * g[i + 1]
+                i += 2
+            }
+            return end
+        }
+        if usedEnd > hotEnd {
+            prefetch(words + usedEnd - 8)
+            prefetch(words + Swift.max(hotEnd, usedEnd - 64))
         }
         let poolCount = pool.load(fromByteOffset: 16, as: Int.self)
         if poolCount > 0 {

@@ -48,6 +48,9 @@ package struct EntityStateTable: Sendable {
     private var mask: Int
     /// XXH64 seed of this table.
     private let seed: UInt64
+    /// `MemoryLayout<Entry>.offset(of: \Entry.state)`, read once (a `static let` costs a `swift_once`
+    /// check per use).
+    private let stateOffset = Self.entryStateOffset
 
     /// Creates an empty table with room for `minimumCapacity` entities before it grows.
     ///
@@ -85,8 +88,24 @@ package struct EntityStateTable: Sendable {
 
     /// Whether two ids have the same UTF-8 bytes. Entities are told apart by their bytes (as the feature
     /// store's text keys are), not by `String ==`, which equates canonically equivalent spellings.
+    ///
+    /// Two strings with the same bits hold the same bytes (the same inline small string, or the same
+    /// storage object), so the usual hit — the event's small id against the stored one — compares two
+    /// words instead of copying both strings into buffers.
     @inline(__always)
     private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        if MemoryLayout<String>.size == 16 && rawBits(a) == rawBits(b) { return true }
+        return sameBytesSlow(a, b)
+    }
+
+    /// The two words of a `String` value, read in place (no copy, so no retain).
+    @inline(__always)
+    private static func rawBits(_ s: String) -> SIMD2<UInt64> {
+        withUnsafeBytes(of: s) { SIMD2($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
+    }
+
+    @inline(never)
+    private static func sameBytesSlow(_ a: String, _ b: String) -> Bool {
         if a.utf8.count != b.utf8.count { return false }
         var a = a
         var b = b
@@ -121,6 +140,11 @@ package struct EntityStateTable: Sendable {
                     if word == 0 { return (i, false) }
                     if word & 0xFFFF_FFFF_0000_0000 == tag {
                         let entry = Int(truncatingIfNeeded: word & 0xFFFF_FFFF) - 1
+                        // An entry spans two or three lines: ask for the state's (its array references,
+                        // read next by `apply`) while the one with the id is being loaded.
+                        let state = UnsafeRawPointer(e.baseAddress! + entry) + stateOffset
+                        prefetch(state + 16)
+                        prefetch(state + MemoryLayout<EntityState>.size - 1)
                         if e[entry].hash == hash && Self.sameBytes(e[entry].id, entityID) { return (i, true) }
                     }
                     i = (i + 1) & mask
@@ -201,11 +225,11 @@ package struct EntityStateTable: Sendable {
     package func prefetchState(at index: Int, stage: Int = 0) {
         entries.withUnsafeBufferPointer { e in
             let entry = UnsafeRawPointer(e.baseAddress! + index)
-            EntityState.prefetchLines(ofStateAt: entry + Self.stateOffset, hotWords: engine.plan.fixedWords, stage: stage)
+            EntityState.prefetchLines(ofStateAt: entry + stateOffset, plan: engine.plan, stage: stage)
         }
     }
 
-    private static let stateOffset = MemoryLayout<Entry>.offset(of: \Entry.state)!
+    private static let entryStateOffset = MemoryLayout<Entry>.offset(of: \Entry.state)!
 
     /// Stores `state` for `entityID`, replacing any state it had.
     ///
@@ -265,7 +289,7 @@ package struct EntityStateTable: Sendable {
         unsafeMutableAddress {
             precondition(index >= 0 && index < entries.count, "EntityStateTable index \(index) out of range 0..<\(entries.count)")
             let entry = entries.withUnsafeMutableBufferPointer { $0.baseAddress! + index }
-            return (UnsafeMutableRawPointer(entry) + Self.stateOffset).assumingMemoryBound(to: EntityState.self)
+            return (UnsafeMutableRawPointer(entry) + stateOffset).assumingMemoryBound(to: EntityState.self)
         }
     }
 

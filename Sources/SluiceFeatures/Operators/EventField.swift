@@ -8,8 +8,9 @@ struct EventField: Sendable {
     /// Whether the value is `.null` (or the field is absent).
     var isNull: Bool
 
-    /// An absent or null field.
-    static let null = EventField(numeric: 0, hasNumeric: false, isNull: true)
+    /// An absent or null field (computed, not a `static let`: that costs a `swift_once` check per use).
+    @inline(__always)
+    static var null: EventField { EventField(numeric: 0, hasNumeric: false, isNull: true) }
 
     @inline(__always)
     init(numeric: Double, hasNumeric: Bool, isNull: Bool) {

@@ -74,6 +74,9 @@ package struct FeatureEngine: Sendable {
     package func apply(_ event: DecodedEvent, to state: inout EntityState, output: inout [FieldValue]) {
         precondition(state.plan === plan || state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
         let plan = self.plan
+        // Ask for the state's arrays (headers, hot words, kept values) all at once: the steps below touch
+        // them one after the other, and each would otherwise wait for its own cache miss.
+        withUnsafeMutablePointer(to: &state) { EntityState.prefetchLines(ofStateAt: UnsafeRawPointer($0), plan: plan, stage: 0) }
         if output.count != plan.features.count {
             output = Array(repeating: .null, count: plan.features.count)
         }
@@ -87,6 +90,9 @@ package struct FeatureEngine: Sendable {
                         Self.applyLifetime(plan, features, values, t: t, hadEvents: hadEvents, previousLatest: previousLatest, to: &state, output: out)
                     }
                     if plan.groups.isEmpty { return }
+                    // The headers have arrived by now: ask for the newest cold records and the sketch
+                    // pool's tail (newest runs, unions), which the window steps below read last.
+                    withUnsafeMutablePointer(to: &state) { EntityState.prefetchLines(ofStateAt: UnsafeRawPointer($0), plan: plan, stage: 1) }
                     withUnsafeTemporaryAllocation(of: EventField.self, capacity: values.count) { fields in
                         for j in 0..<values.count { fields.initializeElement(at: j, to: EventField(values[j])) }
                         let classified = UnsafeBufferPointer(fields)
@@ -113,6 +119,7 @@ package struct FeatureEngine: Sendable {
     }
 
     /// The lifetime features (`value`, `time_since_last`, lifetime aggregates) of one event.
+    @inline(__always)
     private static func applyLifetime(
         _ plan: FeaturePlan, _ features: UnsafeBufferPointer<CompiledFeature>, _ values: UnsafeBufferPointer<FieldValue>,
         t: Int64, hadEvents: Bool, previousLatest: Int64, to state: inout EntityState, output out: UnsafeMutableBufferPointer<FieldValue>
@@ -121,33 +128,38 @@ package struct FeatureEngine: Sendable {
             state.values.withUnsafeMutableBufferPointer { kept in
                 do {
                     let words = wordBuffer.baseAddress!
-                    for i in plan.lifetimeMembers {
-                        let f = features[i]
-                        switch f.op {
-                        case .value:
-                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
-                            if !hadEvents || t >= Int64(bitPattern: words[f.word]) {
-                                words[f.word] = UInt64(bitPattern: t)
-                                kept[f.valueSlot] = v
+                    let releaseFree = plan.releaseFree
+                    // Field values are copied slot to slot (`ReleaseFreeStore.copy`): no retain or release
+                    // for numbers and small strings.
+                    withUnsafePointer(to: FieldValue.null) { null in
+                        for i in plan.lifetimeMembers {
+                            let f = features[i]
+                            let v = f.field >= 0 && f.field < values.count ? values.baseAddress! + f.field : null
+                            switch f.op {
+                            case .value:
+                                if !hadEvents || t >= Int64(bitPattern: words[f.word]) {
+                                    words[f.word] = UInt64(bitPattern: t)
+                                    ReleaseFreeStore.copy(v, to: kept.baseAddress! + f.valueSlot, supported: releaseFree)
+                                }
+                                ReleaseFreeStore.copy(v, to: out.baseAddress! + i, supported: releaseFree)
+                            case .last:
+                                var acc = FeatureTile(f.op, at: words + f.word)
+                                if acc.add(f.op, v.pointee, time: t) {
+                                    ReleaseFreeStore.copy(v, to: kept.baseAddress! + f.valueSlot, supported: releaseFree)
+                                }
+                                acc.store(f.op, at: words + f.word)
+                                ReleaseFreeStore.copy(acc.n == 0 ? null : UnsafePointer(kept.baseAddress! + f.valueSlot), to: out.baseAddress! + i, supported: releaseFree)
+                            case .timeSinceLast:
+                                out.put(i, hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null)
+                            case .approxDistinct:
+                                // Below, outside the word array's scope (the sketch is another array).
+                                continue
+                            default:
+                                var acc = FeatureTile(f.op, at: words + f.word)
+                                _ = acc.add(f.op, v.pointee, time: t)
+                                acc.store(f.op, at: words + f.word)
+                                out.put(i, acc.output(f.op, last: .null))
                             }
-                            out.put(i, v)
-                        case .timeSinceLast:
-                            out.put(i, hadEvents && t >= previousLatest ? .double(Double(t &- previousLatest) / 1_000) : .null)
-                        case .approxDistinct:
-                            // Below, outside the word array's scope (the sketch is another array).
-                            continue
-                        case .last:
-                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
-                            var acc = FeatureTile(f.op, at: words + f.word)
-                            if acc.add(f.op, v, time: t) { kept[f.valueSlot] = v }
-                            acc.store(f.op, at: words + f.word)
-                            out.put(i, acc.output(f.op, last: kept[f.valueSlot]))
-                        default:
-                            let v: FieldValue = f.field >= 0 && f.field < values.count ? values[f.field] : .null
-                            var acc = FeatureTile(f.op, at: words + f.word)
-                            _ = acc.add(f.op, v, time: t)
-                            acc.store(f.op, at: words + f.word)
-                            out.put(i, acc.output(f.op, last: .null))
                         }
                     }
                 }

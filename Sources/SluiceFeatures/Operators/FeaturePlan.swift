@@ -22,6 +22,17 @@ final class FeaturePlan: Sendable {
     let sketchWords: [Int]
     /// The engine's fingerprint, stored in serialized states.
     let fingerprint: UInt64
+    /// `ReleaseFreeStore.isSupported`, read once.
+    let releaseFree = ReleaseFreeStore.isSupported
+    /// Byte offsets of `EntityState`'s arrays, for prefetching (read once: a `static let` costs a
+    /// `swift_once` check per use).
+    let wordsOffset = EntityState.wordsOffset
+    let valuesOffset = EntityState.valuesOffset
+    let poolOffset = EntityState.poolOffset
+    /// Per group, the byte offset of its shape word in the word array's storage (after the 32-byte
+    /// array header) and its record stride in bytes, flat: what prefetching reads to find the end of
+    /// the used words without copying `WindowGroup`s.
+    let shapeOffsetsAndStrides: [Int]
 
     init(features input: [CompiledFeature], fingerprint: UInt64) {
         var features = input
@@ -92,6 +103,7 @@ final class FeaturePlan: Sendable {
         self.lifetimeSketchCount = lifetimeSketchCount
         self.hasSlidingExtras = groups.contains { !$0.isPlain }
         self.sketchWords = sketchWords
+        self.shapeOffsetsAndStrides = groups.flatMap { [32 + $0.hotBase * 8, $0.stride * 8] }
         self.fingerprint = fingerprint
     }
 }

@@ -254,6 +254,29 @@ extension FeatureTile {
                 }
                 r += stride
             }
+        case .variance, .stddev:
+            // Chan's formula, exactly as `merge`.
+            for _ in 0..<count {
+                let on = Int64(bitPattern: r[0])
+                if on != 0 {
+                    let ox = Double(bitPattern: r[1])
+                    let oy = Double(bitPattern: r[2])
+                    if n == 0 {
+                        n = on
+                        x = ox
+                        y = oy
+                    } else {
+                        let na = Double(n)
+                        let nb = Double(on)
+                        let total = na + nb
+                        let d = ox - x
+                        x += d * (nb / total)
+                        y += oy + d * d * (na * nb / total)
+                        n += on
+                    }
+                }
+                r += stride
+            }
         default:
             for _ in 0..<count {
                 _ = merge(op, FeatureTile(op, at: r))
@@ -318,6 +341,37 @@ extension FeatureTile {
                 total.n += n
             }
             return total.n == 0 ? .null : .double(total.x)
+        case .variance, .stddev:
+            var acc = FeatureTile(op, at: newest)
+            if field.hasNumeric {
+                // `add`: Welford.
+                let v = field.numeric
+                acc.n += 1
+                let d = v - acc.x
+                acc.x += d / Double(acc.n)
+                acc.y += d * (v - acc.x)
+                acc.store(op, at: newest)
+            }
+            var total = FeatureTile(op, at: prefix)
+            if acc.n != 0 {
+                // `merge`: Chan's formula.
+                if total.n == 0 {
+                    total.n = acc.n
+                    total.x = acc.x
+                    total.y = acc.y
+                } else {
+                    let na = Double(total.n)
+                    let nb = Double(acc.n)
+                    let all = na + nb
+                    let d = acc.x - total.x
+                    total.x += d * (nb / all)
+                    total.y += acc.y + d * d * (na * nb / all)
+                    total.n += acc.n
+                }
+            }
+            if total.n < 2 { return .null }
+            let variance = Swift.max(0, total.y / Double(total.n - 1))
+            return .double(op == .variance ? variance : variance.squareRoot())
         default:
             var acc = FeatureTile(op, at: newest)
             _ = acc.add(op, field, time: t)

@@ -44,19 +44,35 @@ struct TileRecords {
     var newestIndex: Int64 { Int64(bitPattern: base[newest]) }
 
     /// First cold position whose tile index is ≥ k.
+    ///
+    /// Searched from the newest end (galloping, then binary search in the last bracket): the tiles
+    /// asked for are those of a recent window, which the caller folds next, while the start of the run
+    /// may hold many older tiles not yet evicted. So the probes touch the lines the fold reads anyway
+    /// instead of lines all over the run.
     @inline(__always)
     func coldLowerBound(_ k: Int64) -> Int {
         let records = base + coldStart
-        // The usual cases touch one end of the run only.
         if cold == 0 || Int64(bitPattern: records[(cold - 1) * stride]) < k { return cold }
-        if Int64(bitPattern: records[0]) >= k { return 0 }
-        var lo = 0
-        var hi = cold
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if Int64(bitPattern: records[mid * stride]) < k { lo = mid + 1 } else { hi = mid }
+        // records[hi] ≥ k; lo < 0 or records[lo] < k.
+        var hi = cold - 1
+        var lo = -1
+        var step = 1
+        while hi - step >= 0 {
+            let probe = hi - step
+            if Int64(bitPattern: records[probe * stride]) < k {
+                lo = probe
+                break
+            }
+            hi = probe
+            step <<= 1
         }
-        return lo
+        var l = lo + 1
+        var h = hi
+        while l < h {
+            let mid = (l + h) >> 1
+            if Int64(bitPattern: records[mid * stride]) < k { l = mid + 1 } else { h = mid }
+        }
+        return l
     }
 
     /// First logical position whose tile index is ≥ k.

@@ -7,6 +7,8 @@
 /// Layout in `EntityState.words` (offsets from `hotBase`, all in words):
 /// - `[0]` shape: `coldCount << 1 | hasNewest` (tiles stored in the cold run, whether a newest tile is);
 /// - `[1]` the group's length in `EntityState.sketchPool` (tile runs plus window unions, in `UInt16`s);
+/// - `[2]` the logical position of the first stored tile in the prefix's window (`UInt64.max` when
+///   unknown), so that advancing the prefix does not search the cold run for it;
 /// - `prefix ..< prefix + stride`: the prefix record: word 0 = prefix end E (`Int64.min` when invalid),
 ///   then every member's accumulator folded over the tiles in (E − n, E − 1] in ascending order;
 /// - `newest ..< newest + stride`: the newest tile's record (word 0 = its tile index);
@@ -40,14 +42,17 @@ struct WindowGroup: Sendable, Hashable {
     /// `FeaturePlan.sketchWords[sketchWordStart ..< sketchWordStart + sketchCount]`.
     var sketchWordStart: Int = 0
 
+    /// Offset of the word caching the logical position of the first stored tile in the prefix's window
+    /// (E − n, E] (`UInt64.max` when unknown; derived, like the prefix).
+    var prefixFirst: Int { hotBase + 2 }
     /// Offset of the prefix record in `EntityState.words`.
-    var prefix: Int { hotBase + 2 }
+    var prefix: Int { hotBase + 3 }
     /// Offset of the newest tile's record.
-    var newest: Int { hotBase + 2 + stride }
+    var newest: Int { hotBase + 3 + stride }
     /// Offset of the first union summary.
-    var unions: Int { hotBase + 2 + 2 * stride }
+    var unions: Int { hotBase + 3 + 2 * stride }
     /// Words of the hot block.
-    var hotWords: Int { 2 + 2 * stride + sketchCount * DistinctUnion.wordCount }
+    var hotWords: Int { 3 + 2 * stride + sketchCount * DistinctUnion.wordCount }
     /// Whether the group keeps anything beside the word array (values or sketches).
     var isPlain: Bool { valueCount == 0 && sketchCount == 0 }
 }
