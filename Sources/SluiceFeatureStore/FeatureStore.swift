@@ -194,7 +194,17 @@ package struct FeatureStoreBatch: Sendable {
 
     /// Encodes the log rows for the feature log's COPY now, so the transaction only sends them.
     package mutating func encodeLogRows() throws {
-        var encoder = PostgresBinaryCopyEncoder.detached(capacity: logRows.count * 320 + 1_024)
+        // Sized from the rows (an upper bound: 15 length words, the fixed-size fields and the variable ones), so
+        // the buffer is allocated once and never doubles past what it needs.
+        var bytes = 64
+        for index in logRows.indices {
+            bytes += 2 + 15 * 4 + 4 + 8 + 8 + 4 + 8 + 8 + logRows[index].topic.utf8.count + logRows[index].entity.utf8.count
+                + (logRows[index].eventID?.utf8.count ?? 0) + logRows[index].featuresJSON.count + logRows[index].predictionID.utf8.count
+            if let p = logRows[index].prediction {
+                bytes += p.modelName.utf8.count + (p.explanationJSON?.count ?? 0) + 24 + (p.scores?.count ?? 0) * 12
+            }
+        }
+        var encoder = PostgresBinaryCopyEncoder.detached(capacity: bytes)
         // Through the buffer: each row is borrowed, not copied (five retains and releases per row).
         try logRows.withUnsafeBufferPointer { rows in
             for index in rows.indices { try FeatureStore.writeLogRow(rows[index], to: &encoder) }
