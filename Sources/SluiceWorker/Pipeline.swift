@@ -50,7 +50,8 @@ struct Pipeline {
     private var entities: [String: CachedEntity] = [:]
     /// The open micro-batch's number; it grows by one each time a batch is taken.
     private var generation: UInt64 = 0
-    /// Entity states loaded from the store (cache misses that found a row, and new entities) since last read.
+    /// Entities missing from the cache when an event came (looked up in the store, or known new by the key
+    /// filter) since last read.
     private var misses = 0
     /// Cache misses the key filter answered without a lookup (new entities) since last read.
     private var skippedLookups = 0
