@@ -194,22 +194,54 @@ package struct FeatureStoreBatch: Sendable {
 
     /// Encodes the log rows for the feature log's COPY now, so the transaction only sends them.
     package mutating func encodeLogRows() throws {
-        // Sized from the rows (an upper bound: 15 length words, the fixed-size fields and the variable ones), so
-        // the buffer is allocated once and never doubles past what it needs.
-        var bytes = 64
-        for index in logRows.indices {
-            bytes += 2 + 15 * 4 + 4 + 8 + 8 + 4 + 8 + 8 + logRows[index].topic.utf8.count + logRows[index].entity.utf8.count
-                + (logRows[index].eventID?.utf8.count ?? 0) + logRows[index].featuresJSON.count + logRows[index].predictionID.utf8.count
-            if let p = logRows[index].prediction {
-                bytes += p.modelName.utf8.count + (p.explanationJSON?.count ?? 0) + 24 + (p.scores?.count ?? 0) * 12
-            }
-        }
-        var encoder = PostgresBinaryCopyEncoder.detached(capacity: bytes)
+        encodedLogRows = [try Self.encode(logRows)]
+    }
+
+    /// `rows` in the feature log's binary COPY form (the columns of `commit`'s COPY).
+    static func encode(_ rows: [LogRow]) throws -> PostgresBinaryCopyRows {
         // Through the buffer: each row is borrowed, not copied (five retains and releases per row).
-        try logRows.withUnsafeBufferPointer { rows in
-            for index in rows.indices { try FeatureStore.writeLogRow(rows[index], to: &encoder) }
+        try rows.withUnsafeBufferPointer { rows in
+            // Sized from the rows (an upper bound: 15 length words, the fixed-size fields and the variable ones), so
+            // the buffer is allocated once and never doubles past what it needs.
+            var bytes = 64
+            for index in rows.indices { bytes += encodedSizeBound(rows[index]) }
+            var encoder = PostgresBinaryCopyEncoder.detached(capacity: bytes)
+            for index in rows.indices { try write(rows[index], to: &encoder) }
+            return try encoder.encodedRows()
         }
-        encodedLogRows = [try encoder.encodedRows()]
+    }
+
+    private static func encodedSizeBound(_ row: LogRow) -> Int {
+        var bytes = 2 + 15 * 4 + 4 + 8 + 8 + 4 + 8 + 8 + row.topic.utf8.count + row.entity.utf8.count
+            + (row.eventID?.utf8.count ?? 0) + row.featuresJSON.count + row.predictionID.utf8.count
+        if let p = row.prediction {
+            bytes += p.modelName.utf8.count + (p.explanationJSON?.count ?? 0) + 24 + (p.scores?.count ?? 0) * 12
+        }
+        return bytes
+    }
+
+    private static func write(_ row: LogRow, to encoder: inout PostgresBinaryCopyEncoder) throws {
+        try encoder.beginRow(fieldCount: 15)
+        try encoder.write(row.topic)
+        encoder.write(row.partition)
+        encoder.write(row.offset)
+        try encoder.write(row.entity)
+        try encoder.write(row.eventID)
+        try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
+        // json's binary form is its UTF-8 text.
+        try encoder.write(row.featuresJSON)
+        try encoder.write(row.predictionID)
+        if let p = row.prediction {
+            try encoder.write(p.modelName)
+            encoder.write(p.modelVersion)
+            try encoder.write(p.score)
+            try encoder.write(p.scores)
+            try encoder.write(p.explanationJSON)
+            try encoder.write(p.challengerVersion)
+            try encoder.write(p.challengerScore)
+        } else {
+            for _ in 0..<7 { encoder.writeNull() }
+        }
     }
 
     /// Whether `encodedLogRows` holds the log rows (as many rows as `logRows`).
@@ -437,6 +469,8 @@ package final class FeatureStore: Sendable {
     ///   overlaps the acknowledgements while a committed offset still implies delivered messages.
     package func commit(_ batch: FeatureStoreBatch, featureSet: String, beforeCommit: () async throws -> Void = {}) async throws {
         try await ensureLogPartitions(for: batch.logRows)
+        // Rows not encoded ahead (or changed since) are encoded now, before the transaction opens.
+        let logRows = batch.logRows.isEmpty ? [] : batch.logRowsAreEncoded ? batch.encodedLogRows : [try FeatureStoreBatch.encode(batch.logRows)]
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in
@@ -472,47 +506,14 @@ package final class FeatureStore: Sendable {
                           String(decoding: report.resultsJSON, as: UTF8.self)])
             }
             try await Self.storeAlerts(batch.driftAlerts, schema: s, on: connection)
-            if !batch.logRows.isEmpty {
-                let copy = """
+            if !logRows.isEmpty {
+                try await connection.copyInBinary("""
                     COPY \(s).feature_log (source_topic, source_partition, source_offset, entity, event_id, event_time, features, prediction_id,
                                            model_name, model_version, score, scores, explanation, challenger_version, challenger_score)
                     FROM STDIN (FORMAT binary)
-                    """
-                if batch.logRowsAreEncoded {
-                    try await connection.copyInBinary(copy, encoded: batch.encodedLogRows)
-                } else {
-                    let rows = batch.logRows
-                    try await connection.copyInBinary(copy) { encoder in
-                        for row in rows { try Self.writeLogRow(row, to: &encoder) }
-                    }
-                }
+                    """, encoded: logRows)
             }
             try await beforeCommit()
-        }
-    }
-
-    /// Writes one feature-log row of the COPY in `commit`.
-    static func writeLogRow(_ row: FeatureStoreBatch.LogRow, to encoder: inout PostgresBinaryCopyEncoder) throws {
-        try encoder.beginRow(fieldCount: 15)
-        try encoder.write(row.topic)
-        encoder.write(row.partition)
-        encoder.write(row.offset)
-        try encoder.write(row.entity)
-        try encoder.write(row.eventID)
-        try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
-        // json's binary form is its UTF-8 text.
-        try encoder.write(row.featuresJSON)
-        try encoder.write(row.predictionID)
-        if let p = row.prediction {
-            try encoder.write(p.modelName)
-            encoder.write(p.modelVersion)
-            try encoder.write(p.score)
-            try encoder.write(p.scores)
-            try encoder.write(p.explanationJSON)
-            try encoder.write(p.challengerVersion)
-            try encoder.write(p.challengerScore)
-        } else {
-            for _ in 0..<7 { encoder.writeNull() }
         }
     }
 

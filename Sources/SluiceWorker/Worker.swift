@@ -337,7 +337,6 @@ package final class Worker: Sendable {
         func isFenced(_ topic: String, _ partition: Int32) -> Bool { fenced.contains(KafkaTopicPartition(topic: topic, partition: partition)) }
         batch.entities.removeAll { isFenced($0.topic, $0.partition) }
         batch.logRows.removeAll { isFenced($0.topic, $0.partition) }
-        batch.discardEncodedLogRows()
         batch.offsets.removeAll { isFenced($0.topic, $0.partition) }
     }
 
@@ -356,8 +355,8 @@ package final class Worker: Sendable {
     }
 
     /// Starts one transaction for every waiting batch, once the one in flight has finished (and rethrows its
-    /// error). It first waits for Kafka to acknowledge the batches' messages, so a committed offset always
-    /// means its predictions and dead letters were delivered.
+    /// error). The transaction waits for Kafka to acknowledge the batches' messages before COMMIT (`commit`), so
+    /// a committed offset always means its predictions and dead letters were delivered.
     private func startCommit(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async throws {
         guard !queue.waiting.isEmpty else { return }
         try await queue.inFlight?.value

@@ -114,25 +114,26 @@ package final class KafkaProducer: Sendable {
         let handle = self.handle
         var failed: [String: KafkaError] = [:]
         for topic in Set(topics).sorted() where preparedTopics.withLock({ $0[topic] == nil }) {
-            let outcome: Result<RdKafkaTopicHandle, KafkaError> = (try? await blocking.run {
-                guard let topicHandle = rd_kafka_topic_new(handle.pointer, topic, nil) else {
-                    return .failure(KafkaError(code: .configuration, message: "could not open topic '\(topic)'"))
+            do {
+                let topicHandle = try await blocking.run {
+                    guard let pointer = rd_kafka_topic_new(handle.pointer, topic, nil) else {
+                        throw KafkaError(code: .configuration, message: "could not open topic '\(topic)'")
+                    }
+                    let topicHandle = RdKafkaTopicHandle(pointer)
+                    var raw: UnsafePointer<rd_kafka_metadata>? = nil
+                    let err = rd_kafka_metadata(handle.pointer, 0, pointer, &raw, Int32(clamping: timeoutMillis))
+                    let topicError = raw.map { $0.pointee.topic_cnt > 0 ? $0.pointee.topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART }
+                        ?? RD_KAFKA_RESP_ERR_NO_ERROR
+                    if let raw { rd_kafka_metadata_destroy(raw) }
+                    let failure = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : topicError
+                    guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                        throw KafkaError(code: .timeout, failure, context: "could not read the metadata of topic '\(topic)'")
+                    }
+                    return topicHandle
                 }
-                var raw: UnsafePointer<rd_kafka_metadata>? = nil
-                let err = rd_kafka_metadata(handle.pointer, 0, topicHandle, &raw, Int32(clamping: timeoutMillis))
-                let topicError = raw.map { $0.pointee.topic_cnt > 0 ? $0.pointee.topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART }
-                    ?? RD_KAFKA_RESP_ERR_NO_ERROR
-                if let raw { rd_kafka_metadata_destroy(raw) }
-                let failure = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : topicError
-                guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                    rd_kafka_topic_destroy(topicHandle)
-                    return .failure(KafkaError(code: .timeout, failure, context: "could not read the metadata of topic '\(topic)'"))
-                }
-                return .success(RdKafkaTopicHandle(topicHandle))
-            }) ?? .failure(KafkaError(code: .closed, message: "the producer closed while reading the metadata of '\(topic)'"))
-            switch outcome {
-            case .success(let topicHandle): preparedTopics.withLock { $0[topic] = topicHandle }
-            case .failure(let error): failed[topic] = error
+                preparedTopics.withLock { $0[topic] = topicHandle }
+            } catch {
+                failed[topic] = error as? KafkaError ?? KafkaError(code: .timeout, message: "\(error)")
             }
         }
         return failed
