@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SluiceKafka
 import SluiceTestSupport
 import Testing
@@ -75,6 +76,46 @@ struct ProduceConsumeTests {
         let messages = try await consume(consumer, count: 100)
         await consumer.close()
         #expect(Set(messages.map { $0.value.first! }) == Set((0..<100).map(UInt8.init)))
+    }
+
+    /// A poll hands over what has been fetched at once: it does not hold a few messages back until its batch is
+    /// full or its timeout has passed (librdkafka's batch call alone would, adding up to the poll timeout to latency).
+    @Test func aPollHandsOverFetchedMessagesWithoutWaitingForAFullBatch() async throws {
+        let topic = TestKafka.uniqueTopic("poll-latency")
+        try await TestKafka.createTopic(topic, partitions: 1)
+        let consumer = try TestKafka.consumer(group: "g-\(topic)") {
+            $0.pollBatchSize = 1_000
+            $0.pollTimeoutMillis = 3_000
+            $0.properties["fetch.wait.max.ms"] = "10"
+        }
+        try consumer.subscribe(topics: [topic])
+        let received = Atomic<Int>(0)
+        let idlesSinceAssignment = Atomic<Int>(0)
+        let assigned = Atomic<Bool>(false)
+        let reader = Task {
+            for await event in consumer.events {
+                switch event {
+                case .messages(let batch): received.add(batch.count, ordering: .relaxed)
+                case .partitionsAssigned(let assignment):
+                    assignment.start()
+                    assigned.store(true, ordering: .releasing)
+                case .partitionsRevoked(let revocation): revocation.done()
+                case .idle: if assigned.load(ordering: .acquiring) { idlesSinceAssignment.add(1, ordering: .relaxed) }
+                case .error: break
+                }
+            }
+        }
+        let producer = try TestKafka.producer()
+        // An idle event means a poll has just timed out, so the next one starts with its whole 3 s ahead of it.
+        try await waitUntil("a poll timed out after the assignment") { idlesSinceAssignment.load(ordering: .relaxed) > 0 }
+        let sent = ContinuousClock.now
+        _ = try await producer.sendBatch((0..<5).map { KafkaProducerMessage(topic: topic, value: [UInt8($0)]) })
+        try await waitUntil("the 5 messages arrive") { received.load(ordering: .relaxed) == 5 }
+        let waited = ContinuousClock.now - sent
+        #expect(waited < .milliseconds(1_500), "5 messages took \(waited) to arrive with a 3 s poll timeout and a 1,000-message batch")
+        try await producer.close()
+        await consumer.close()
+        await reader.value
     }
 
     @Test func sendReturnsTheAcknowledgedPartitionAndOffset() async throws {

@@ -20,7 +20,8 @@ package struct KafkaConfig: Hashable, Sendable {
         package var maxPollInterval: Duration = .seconds(300)
         /// `assignment_strategy`; eager `range` by default so every assignment is a full revoke/assign.
         package var assignmentStrategy: AssignmentStrategy = .range
-        /// `poll_batch_size`: most messages taken from librdkafka per poll.
+        /// `poll_batch_size`: most messages taken from librdkafka per poll (a poll takes what is fetched; it never
+        /// waits to fill a batch).
         package var pollBatchSize: Int = 500
         /// `buffered_batches`: polled batches queued per lane before consumption pauses (backpressure).
         package var bufferedBatches: Int = 4

@@ -25,7 +25,8 @@ package struct KafkaConsumerConfiguration: Sendable {
     package var heartbeatIntervalMillis: Int = 1_000
     /// Maximum time between polls before the member leaves the group (`max.poll.interval.ms`).
     package var maxPollIntervalMillis: Int = 300_000
-    /// Messages taken from librdkafka per poll; a batch is handed to Swift as one event.
+    /// Most messages taken from librdkafka per poll; a batch is handed to Swift as one event. A poll does not wait
+    /// for a full batch: it waits for the first message and takes what else is already fetched.
     package var pollBatchSize: Int = 2_048
     /// How long one poll waits for the first message.
     package var pollTimeoutMillis: Int = 100

@@ -254,8 +254,14 @@ final class ConsumerCore: RdKafkaCallbackHandler {
             return
         }
         defer { rd_kafka_queue_destroy(queue) }
-        let count = buffer.messages.withUnsafeMutableBufferPointer { messages in
-            rd_kafka_consume_batch_queue(queue, pollTimeoutMillis, messages.baseAddress, messages.count)
+        // librdkafka's batch call returns only when the batch is full or the timeout has passed, so one call would
+        // hold the first message of a slow stream for up to the whole timeout. Instead the poll waits for one
+        // message, then takes without waiting whatever else is already fetched.
+        let count = buffer.messages.withUnsafeMutableBufferPointer { messages -> Int in
+            let first = rd_kafka_consume_batch_queue(queue, pollTimeoutMillis, messages.baseAddress, 1)
+            guard first == 1, messages.count > 1 else { return first }
+            let rest = rd_kafka_consume_batch_queue(queue, 0, messages.baseAddress! + 1, messages.count - 1)
+            return rest < 0 ? 1 : 1 + rest
         }
         if count <= 0 {
             slots.signal()
