@@ -45,8 +45,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Longest a micro-batch stays open, in milliseconds (flush.max_interval). Default: 500, with --rate 5.")
     var maxIntervalMs: Int?
 
-    @Option(help: "Messages per consumer poll (kafka.consumer.poll_batch_size), at most the micro-batch. Default: 2000, with --rate the events of 5 ms (at least 10).")
-    var pollBatch: Int?
+    @Option(help: "Most messages per consumer poll (kafka.consumer.poll_batch_size), at most the micro-batch; a poll never waits to fill it.")
+    var pollBatch: Int = 2_000
 
     @Option(help: "The worker's producer linger, in milliseconds (kafka.producer.linger). Default: 5, with --rate 1.")
     var lingerMs: Int?
@@ -54,8 +54,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "The producer process's linger, in milliseconds (librdkafka linger.ms): shorter batches cost the broker (on the same cores) more CPU; the time counts in the latency.")
     var producerLingerMs: Int = 5
 
-    @Option(help: "librdkafka fetch.wait.max.ms of the worker's consumer and the probe, in milliseconds. The dev cluster answers a fetch that finds no data only after this long, even when data arrives meanwhile (a real broker answers at once), so librdkafka's 500 ms default would add up to 500 ms to latency.")
-    var fetchWaitMs: Int = 5
+    @Option(help: "librdkafka fetch.wait.max.ms of the worker's consumer and the probe, in milliseconds. The dev cluster answers a fetch that finds no data only after this long, even when data arrives meanwhile (a real broker answers at once), so librdkafka's 500 ms default would add up to 500 ms to latency. Default: 5, with --rate 1.")
+    var fetchWaitMs: Int?
 
     @Option(help: "Model scoring every event (XGBoost JSON, LightGBM text or linear JSON).")
     var model: String = "examples/models/fraud-xgb.json"
@@ -63,8 +63,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Flag(help: "Turn the drift monitor off.")
     var noDrift = false
 
-    @Option(help: "Partitions of the input and predictions topics.")
-    var partitions: Int = 16
+    @Option(help: "Partitions of the input and predictions topics. Default: 16, with --rate 4 (the dev cluster's fetch cost grows with partitions × stored message sets; see docs/performance.md).")
+    var partitions: Int?
 
     @Option(help: "PostgreSQL URL (default: $SLUICE_POSTGRES_URL; scripts/dev-postgres start prints one).")
     var postgresURL: String?
@@ -107,11 +107,20 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard events > 0, entities > 0 else { throw ValidationError("--events and --entities must be positive") }
-        guard maxBacklog > 0, partitions > 0 else { throw ValidationError("--max-backlog and --partitions must be positive") }
+        guard maxBacklog > 0, topicPartitions > 0 else { throw ValidationError("--max-backlog and --partitions must be positive") }
         guard zipf >= 0 else { throw ValidationError("--zipf must be ≥ 0, got \(zipf)") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of events per second, got \(rate)") }
         _ = try microBatches()
     }
+
+    /// `--partitions`, or its default for the mode. At a fixed rate every produce request adds one small message set
+    /// per partition, and the dev cluster walks a partition's stored sets on every fetch, so its CPU per event grows
+    /// with the partition count (docs/performance.md, *Fifth round*); saturation needs more partitions to hold a
+    /// backlog under the dev cluster's 5 MiB per partition.
+    var topicPartitions: Int { partitions ?? (rate == nil ? 16 : 4) }
+
+    /// `--fetch-wait-ms`, or its default for the mode.
+    var fetchWait: Int { fetchWaitMs ?? (rate == nil ? 5 : 1) }
 
     /// The `--batch` sizes.
     func microBatches() throws -> [Int] {
@@ -157,16 +166,16 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let loadAverage = Measure.loadAverages()
         let id = String(UUID().uuidString.prefix(8).lowercased())
         let topic = "bench-\(id)"
-        try await cluster.createTopics([(topic, partitions), (topic + ".dlq", 1), (topic + ".predictions", partitions), (topic + ".alerts", 1)])
+        try await cluster.createTopics([(topic, topicPartitions), (topic + ".dlq", 1), (topic + ".predictions", topicPartitions), (topic + ".alerts", 1)])
 
         var settings = BenchWorker.Settings(brokers: cluster.bootstrapServers, postgresURL: url, id: id, topic: topic)
         settings.microBatch = microBatch
         let maxInterval = maxIntervalMs ?? (rate == nil ? 500 : 5)
         settings.maxInterval = .milliseconds(maxInterval)
         // A poll batch larger than the micro-batch would make every micro-batch a poll batch.
-        settings.pollBatchSize = min(microBatch, pollBatch ?? rate.map { max(10, Int($0 * 0.005)) } ?? 2_000)
+        settings.pollBatchSize = min(microBatch, pollBatch)
         settings.linger = .milliseconds(lingerMs ?? (rate == nil ? 5 : 1))
-        settings.fetchWaitMillis = fetchWaitMs
+        settings.fetchWaitMillis = fetchWait
         settings.synchronousCommit = !asyncCommit
         settings.drift = !noDrift
         settings.keyFilter = !noKeyFilter
@@ -190,7 +199,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
         let probe = try ChildProcess(name: "latency probe", arguments: [
             "bench", "pipeline-probe", "--brokers", cluster.bootstrapServers, "--topic", topic + ".predictions", "--group", "bench-\(id)-probe",
-            "--events", String(events), "--times", receivedFile, "--fetch-wait-ms", String(fetchWaitMs)])
+            "--events", String(events), "--times", receivedFile, "--fetch-wait-ms", String(fetchWait)])
         children.append(probe)
         try await probe.waitForLine("ready")
         var producerArguments = ["bench", "pipeline-producer", "--brokers", cluster.bootstrapServers, "--topic", topic, "--events", String(events),
@@ -217,7 +226,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
         // The worker owns every partition (its claims are in PostgreSQL) before the first event is sent.
         let deadline = ContinuousClock.now + .seconds(60)
-        while try await observer.query("SELECT count(*)::int8 FROM \(settings.schema).consumer_offsets").first!.decode(Int64.self, column: 0) < partitions {
+        while try await observer.query("SELECT count(*)::int8 FROM \(settings.schema).consumer_offsets").first!.decode(Int64.self, column: 0) < topicPartitions {
             if let message = failure.withLock({ $0 }) { throw ValidationError("the worker failed: \(message)") }
             guard ContinuousClock.now < deadline else { throw ValidationError("the worker did not get its partitions within 60 s") }
             try await Task.sleep(for: .milliseconds(10))
@@ -344,7 +353,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let eventsPerSec = watch.eventsPerSecond
         let catchUp = rate == nil ? nil : producerEnded.map { Double(caughtUp > $0 ? caughtUp - $0 : 0) / 1e6 }
         return PipelineBenchResult(
-            mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: partitions,
+            mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: topicPartitions,
             microBatch: microBatch, maxIntervalMs: maxInterval, pollBatchSize: settings.pollBatchSize,
             model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, keyFilter: !noKeyFilter, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,
