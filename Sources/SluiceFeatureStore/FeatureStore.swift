@@ -179,7 +179,12 @@ package struct FeatureStoreBatch: Sendable {
         }
     }
 
+    /// Entities removed or added after `encodeEntities(featureSet:)` make `commit` encode them afresh; an entity
+    /// changed in place after it needs `discardEncodedEntities()`.
     package var entities: [EntityWrite] = []
+    /// The entity upsert's parameters, encoded ahead of the transaction by `encodeEntities(featureSet:)`, with the
+    /// entity count and feature set they were encoded for.
+    private var encodedEntities: (bindings: PostgresBindings, count: Int, featureSet: String)? = nil
     /// Rows added or removed after `encodeLogRows()` make `commit` encode them afresh; a row changed in place after
     /// it needs `discardEncodedLogRows()`. (A `didSet` here would copy the whole array on every element change.)
     package var logRows: [LogRow] = []
@@ -249,11 +254,56 @@ package struct FeatureStoreBatch: Sendable {
 
     package mutating func discardEncodedLogRows() { encodedLogRows = [] }
 
+    /// Encodes the entity upsert's parameters now, so the transaction only sends them.
+    package mutating func encodeEntities(featureSet: String) throws {
+        encodedEntities = (try Self.upsertBindings(entities, featureSet: featureSet), entities.count, featureSet)
+    }
+
+    /// Whether the entities' upsert parameters are encoded (for as many entities as `entities` holds).
+    var entitiesAreEncoded: Bool { encodedEntities?.count == entities.count }
+
+    package mutating func discardEncodedEntities() { encodedEntities = nil }
+
+    /// The parameters of `commit`'s entity upsert: the ones encoded ahead if they still match, or encoded now.
+    func upsertBindings(featureSet: String) throws -> PostgresBindings {
+        if let encodedEntities, encodedEntities.count == entities.count, encodedEntities.featureSet == featureSet {
+            return encodedEntities.bindings
+        }
+        return try Self.upsertBindings(entities, featureSet: featureSet)
+    }
+
+    /// `$1`…`$7` of the entity upsert: six arrays written straight from the entities' bytes into one buffer sized
+    /// up front (no array of Swift values per column, no `String` made from each features JSON), then the feature set.
+    static func upsertBindings(_ entities: [EntityWrite], featureSet: String) throws -> PostgresBindings {
+        try entities.withUnsafeBufferPointer { entities in
+            // 6 array headers of at most 20 bytes; per entity 6 length words, the int4 and the timestamp, and the bytes.
+            var bytes = 6 * 20 + 4 + featureSet.utf8.count
+            for index in entities.indices {
+                bytes += 6 * 4 + 4 + 8 + entities[index].entity.utf8.count + entities[index].topic.utf8.count
+                    + entities[index].featuresJSON.count + entities[index].state.count
+            }
+            var bindings = PostgresBindings(capacity: bytes)
+            try bindings.appendArray(of: .text, as: .textArray, count: entities.count) { i, buffer in buffer.writeString(entities[i].entity) }
+            try bindings.appendArray(of: .text, as: .textArray, count: entities.count) { i, buffer in buffer.writeString(entities[i].topic) }
+            try bindings.appendArray(of: .int4, as: .int4Array, count: entities.count) { i, buffer in buffer.writeInteger(entities[i].partition) }
+            try bindings.appendArray(of: .timestamptz, as: .timestamptzArray, count: entities.count) { i, buffer in
+                try PostgresTimestamp(millisecondsSinceUnixEpoch: entities[i].eventTimeMillis).encode(into: &buffer)
+            }
+            // The features JSON is written by the pipeline from validated UTF-8, so its bytes are valid `text` as they are.
+            try bindings.appendArray(of: .text, as: .textArray, count: entities.count) { i, buffer in buffer.writeBytes(entities[i].featuresJSON) }
+            try bindings.appendArray(of: .bytea, as: .byteaArray, count: entities.count) { i, buffer in buffer.writeBytes(entities[i].state) }
+            try bindings.append(featureSet)
+            return bindings
+        }
+    }
+
     /// Adds a later micro-batch of the same worker, so both commit in one transaction (group commit): its log
     /// rows, reports and alerts follow this batch's; an entity or partition in both keeps the later write (its
     /// state and offset include the earlier batch's events).
     package mutating func append(_ later: FeatureStoreBatch) {
         encodedLogRows = logRowsAreEncoded && later.logRowsAreEncoded ? encodedLogRows + later.encodedLogRows : []
+        // The merged entities are coalesced below: the upsert's parameters are encoded for the merged batch.
+        encodedEntities = nil
         logRows += later.logRows
         driftReports += later.driftReports
         driftAlerts += later.driftAlerts
@@ -471,6 +521,8 @@ package final class FeatureStore: Sendable {
         try await ensureLogPartitions(for: batch.logRows)
         // Rows not encoded ahead (or changed since) are encoded now, before the transaction opens.
         let logRows = batch.logRows.isEmpty ? [] : batch.logRowsAreEncoded ? batch.encodedLogRows : [try FeatureStoreBatch.encode(batch.logRows)]
+        // So are the entity upsert's parameters.
+        let upsert = batch.entities.isEmpty ? nil : try batch.upsertBindings(featureSet: featureSet)
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in
@@ -480,8 +532,7 @@ package final class FeatureStore: Sendable {
             // resumed worker's retry is then fenced.
             try await connection.execute("SET LOCAL idle_in_transaction_session_timeout = '10s'")
             try await Self.storeOffsets(batch.offsets, group: group, schema: s, on: connection)
-            if !batch.entities.isEmpty {
-                let entities = batch.entities
+            if let upsert {
                 try await connection.execute("""
                     INSERT INTO \(s).entities AS e (entity, source_topic, source_partition, event_time, features, state, feature_set, updated_at)
                     SELECT en, t, p, et, f::json, st, $7, now()
@@ -491,9 +542,7 @@ package final class FeatureStore: Sendable {
                         state = excluded.state, feature_set = excluded.feature_set, updated_at = excluded.updated_at,
                         features = CASE WHEN excluded.event_time >= e.event_time THEN excluded.features ELSE e.features END,
                         event_time = GREATEST(e.event_time, excluded.event_time)
-                    """, [entities.map(\.entity), entities.map(\.topic), entities.map(\.partition),
-                          entities.map { PostgresTimestamp(millisecondsSinceUnixEpoch: $0.eventTimeMillis) },
-                          entities.map { String(decoding: $0.featuresJSON, as: UTF8.self) }, entities.map { PostgresBytea($0.state) }, featureSet])
+                    """, upsert)
             }
             for report in batch.driftReports {
                 try await connection.execute("""

@@ -209,4 +209,45 @@ struct PostgresTypeRoundTripTests {
             #expect(throws: PostgresError.self) { try row.decode(Float.self, column: "score") }
         }
     }
+
+    /// Arrays written element by element (`appendArray`) reach the server as the same values as arrays of Swift values,
+    /// including empty arrays, empty elements and non-ASCII text; an element that fails leaves no parameter behind.
+    @Test func arraysWrittenElementByElementEqualArraysOfValues() async throws {
+        try await TestDatabase.withConnection { conn in
+            let texts = ["a", "", "é\u{1F600}", "x'; DROP TABLE t; --"]
+            let ints: [Int32] = [0, -1, .max, .min]
+            let blobs: [[UInt8]] = [[], [0, 1, 255], Array(repeating: 7, count: 1_000), [0]]
+            let times = [PostgresTimestamp(millisecondsSinceUnixEpoch: 0), PostgresTimestamp(millisecondsSinceUnixEpoch: 1_700_000_000_123),
+                         PostgresTimestamp(millisecondsSinceUnixEpoch: -86_400_000), PostgresTimestamp(millisecondsSinceUnixEpoch: 4_102_444_800_000)]
+            for count in [0, 1, 4] {
+                var binds = PostgresBindings(capacity: 16)
+                try binds.appendArray(of: .text, as: .textArray, count: count) { i, buffer in buffer.writeString(texts[i]) }
+                try binds.appendArray(of: .int4, as: .int4Array, count: count) { i, buffer in buffer.writeInteger(ints[i]) }
+                try binds.appendArray(of: .bytea, as: .byteaArray, count: count) { i, buffer in buffer.writeBytes(blobs[i]) }
+                try binds.appendArray(of: .timestamptz, as: .timestamptzArray, count: count) { i, buffer in try times[i].encode(into: &buffer) }
+                try binds.append(Array(texts.prefix(count)))
+                try binds.append(Array(ints.prefix(count)))
+                try binds.append(blobs.prefix(count).map(PostgresBytea.init))
+                try binds.append(Array(times.prefix(count)))
+                let row = try #require(try await conn.query("""
+                    SELECT $1::text[] = $5::text[] AND $2::int4[] = $6::int4[] AND $3::bytea[] = $7::bytea[] AND $4::timestamptz[] = $8::timestamptz[],
+                           cardinality($1::text[]), $3::bytea[]
+                    """, binds).first)
+                #expect(try row.decode(Bool.self, column: 0), "\(count) elements")
+                #expect(try row.decode(Int32.self, column: 1) == Int32(count))
+                #expect(try row.decode([PostgresBytea].self, column: 2).map(\.bytes) == Array(blobs.prefix(count)))
+            }
+            var binds = PostgresBindings()
+            struct Refused: Error {}
+            #expect(throws: PostgresError.self) {
+                try binds.appendArray(of: .text, as: .textArray, count: 3) { i, buffer in
+                    if i == 2 { throw Refused() }
+                    buffer.writeString("kept?")
+                }
+            }
+            #expect(binds.count == 0, "a failed array adds no parameter")
+            try binds.append("after")
+            #expect(try await conn.query("SELECT $1::text", binds).first?.decode(String.self, column: 0) == "after")
+        }
+    }
 }

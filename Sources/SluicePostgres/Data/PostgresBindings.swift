@@ -18,6 +18,11 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
 
     package init() {}
 
+    /// Empty bindings whose buffer holds `capacity` bytes before it grows.
+    package init(capacity: Int) {
+        buffer = PostgresEncodingBuffer(capacity: capacity)
+    }
+
     package init(arrayLiteral elements: (any PostgresEncodable)?...) {
         for element in elements {
             do {
@@ -48,6 +53,49 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
             throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1) of \(T.self) is \(length) bytes; at most \(Int32.max) fit")
         }
         types.append(T.postgresType)
+        offsets.append(start)
+        lengths.append(Int32(length))
+    }
+
+    /// Appends a one-dimensional array of `count` non-NULL elements of `elementType` as one parameter of
+    /// `arrayType`, writing each element's binary encoding straight into the parameter buffer: for large batched
+    /// statements (`unnest($1::text[], …)`) built from values that are bytes already, with no array of Swift
+    /// values in between. `writeElement(i, &buffer)` writes element `i` without its length prefix.
+    /// - Throws: `PostgresError` (`.encoding`) when an element cannot be encoded or is too long.
+    package mutating func appendArray(of elementType: PostgresDataType, as arrayType: PostgresDataType, count: Int,
+                                      _ writeElement: (Int, inout PostgresEncodingBuffer) throws -> Void) throws {
+        guard count <= Int(Int32.max) else {
+            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1): array of \(count) elements is too long for PostgreSQL")
+        }
+        let start = buffer.count
+        buffer.writeInteger(Int32(count == 0 ? 0 : 1))  // dimensions
+        buffer.writeInteger(Int32(0))                   // no NULLs
+        buffer.writeInteger(elementType.rawValue)
+        if count > 0 {
+            buffer.writeInteger(Int32(count))
+            buffer.writeInteger(Int32(1))               // lower bound
+        }
+        do {
+            for index in 0..<count {
+                let lengthAt = buffer.count
+                buffer.writeInteger(Int32(0))
+                try writeElement(index, &buffer)
+                let length = buffer.count - lengthAt - 4
+                guard length <= Int(Int32.max) else {
+                    throw PostgresError(code: .encoding, message: "element \(index + 1) is \(length) bytes; at most \(Int32.max) fit")
+                }
+                buffer.setInt32(Int32(length), at: lengthAt)
+            }
+        } catch {
+            buffer.truncate(to: start)
+            throw Self.wrap(error, index: types.count)
+        }
+        let length = buffer.count - start
+        guard length <= Int(Int32.max) else {
+            buffer.truncate(to: start)
+            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1) is \(length) bytes; at most \(Int32.max) fit")
+        }
+        types.append(arrayType)
         offsets.append(start)
         lengths.append(Int32(length))
     }

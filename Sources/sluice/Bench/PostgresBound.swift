@@ -90,8 +90,10 @@ enum PostgresBound {
                 case .featureLog: batch.entities = []
                 case .entities: batch.logRows = []
                 }
-                // As the worker does: the COPY data is encoded before the transaction, outside the timed commit.
+                // As the worker does: the COPY data and the upsert's parameters are encoded before the transaction,
+                // outside the timed commit.
                 try batch.encodeLogRows()
+                try batch.encodeEntities(featureSet: featureSet)
                 let started = Measure.now()
                 try await store.commit(batch, featureSet: featureSet)
                 nanos += Measure.now() - started
