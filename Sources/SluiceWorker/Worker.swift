@@ -22,6 +22,8 @@ package final class Worker: Sendable {
         package var processed = 0
         package var deadLettered: [String: Int] = [:]
         package var microBatches = 0
+        /// Micro-batches scored and published (several may commit in one transaction: group commit).
+        package var scoredBatches = 0
         package var fencedBatches = 0
         /// Wall-clock nanoseconds spent per stage: decode + features, entity state serialization, and the
         /// PostgreSQL transaction (scoring and acknowledgements below).
@@ -279,6 +281,7 @@ package final class Worker: Sendable {
     /// queues its messages to Kafka; its transaction comes later (`startCommit`).
     private func publish(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async -> Scored {
         var pending = pipeline.takePending()
+        counters.withLock { $0.scoredBatches += 1 }
         let t0 = DispatchTime.now().uptimeNanoseconds
         let scored = score(&pending)
         var predictions = scored.messages

@@ -362,6 +362,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             latencyKind: rate == nil ? "backlog" : "end_to_end", latencyMs: LatencyPercentiles(nanoseconds: latencies),
             warmupSeconds: rate == nil ? 0 : warmup, maxBacklog: maxBacklog, missingPredictions: missing,
             predictions: counts.predicted, deadLettered: counts.deadLettered.values.reduce(0, +), microBatches: counts.microBatches,
+            scoredBatches: counts.scoredBatches,
             entityCacheMisses: counts.cacheMisses, entityLookupsSkipped: counts.skippedLookups,
             cpuSecondsPerMillion: workerCPU / million, cpuSecondsPerMillionByProcess: cpuByProcess,
             pipelineCPUSecondsPerMillion: pipelineCPU, cpuBoundEventsPerSec: pipelineCPU > 0 ? Double(cores) / pipelineCPU * 1e6 : 0, cores: cores,

@@ -53,6 +53,8 @@ struct PipelineBenchResult: Codable {
     var deadLettered: Int
     /// Micro-batches (PostgreSQL transactions) the worker committed.
     var microBatches: Int
+    /// Micro-batches the worker scored and published; consecutive ones wait and commit together.
+    var scoredBatches: Int
     /// Entities not in the worker's cache when an event came, and how many of them the key filter knew to be
     /// new (`state.new_entity_filter`): the others cost a state lookup in PostgreSQL.
     var entityCacheMisses: Int
@@ -110,7 +112,7 @@ struct PipelineBenchResult: Codable {
         lines.append("  CPU s/M events   worker \(cpu("worker")), PostgreSQL \(cpu("postgres_worker_backends")) (worker's backends) + \(cpu("postgres_other")) (other), "
                      + "Kafka broker \(cpu("kafka_dev_cluster")) → pipeline \(String(format: "%.1f", pipelineCPUSecondsPerMillion)) "
                      + "(\(cores) cores: \(rate(cpuBoundEventsPerSec)) events/s at most); producer \(cpu("producer")), probe \(cpu("probe"))")
-        lines.append("  micro-batches    \(microBatches) committed, \(microBatches > 0 ? events / microBatches : 0) events each on average")
+        lines.append("  micro-batches    \(scoredBatches) scored (\(scoredBatches > 0 ? events / scoredBatches : 0) events each on average), committed in \(microBatches) transactions (\(microBatches > 0 ? events / microBatches : 0) events each)")
         lines.append("  peak RSS         \(peakRSSBytes / 1_048_576) MiB (worker process), \(activeEntities) active entities; "
                      + "\(entityCacheMisses) cache misses, \(entityCacheMisses - entityLookupsSkipped) of them looked up in PostgreSQL")
         let loop = ["decode_features", "score", "serialize_state"].reduce(0.0) { $0 + (stageSeconds[$1] ?? 0) }
