@@ -40,9 +40,15 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
     /// Appends a value, typed by its `postgresType`.
     /// - Throws: `PostgresError` (`.encoding`) when the value cannot be encoded.
     package mutating func append<T: PostgresEncodable>(_ value: T) throws {
+        try appendParameter(T.postgresType, described: " of \(T.self)") { try value.encode(into: &$0) }
+    }
+
+    /// Appends one parameter of `type` that `write` encodes into the buffer; on failure nothing is added.
+    private mutating func appendParameter(_ type: PostgresDataType, described what: @autoclosure () -> String,
+                                          _ write: (inout PostgresEncodingBuffer) throws -> Void) throws {
         let start = buffer.count
         do {
-            try value.encode(into: &buffer)
+            try write(&buffer)
         } catch {
             buffer.truncate(to: start)
             throw Self.wrap(error, index: types.count)
@@ -50,9 +56,9 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
         let length = buffer.count - start
         guard length <= Int(Int32.max) else {
             buffer.truncate(to: start)
-            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1) of \(T.self) is \(length) bytes; at most \(Int32.max) fit")
+            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1)\(what()) is \(length) bytes; at most \(Int32.max) fit")
         }
-        types.append(T.postgresType)
+        types.append(type)
         offsets.append(start)
         lengths.append(Int32(length))
     }
@@ -67,15 +73,14 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
         guard count <= Int(Int32.max) else {
             throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1): array of \(count) elements is too long for PostgreSQL")
         }
-        let start = buffer.count
-        buffer.writeInteger(Int32(count == 0 ? 0 : 1))  // dimensions
-        buffer.writeInteger(Int32(0))                   // no NULLs
-        buffer.writeInteger(elementType.rawValue)
-        if count > 0 {
-            buffer.writeInteger(Int32(count))
-            buffer.writeInteger(Int32(1))               // lower bound
-        }
-        do {
+        try appendParameter(arrayType, described: " (\(count) elements)") { buffer in
+            buffer.writeInteger(Int32(count == 0 ? 0 : 1))  // dimensions
+            buffer.writeInteger(Int32(0))                   // no NULLs
+            buffer.writeInteger(elementType.rawValue)
+            if count > 0 {
+                buffer.writeInteger(Int32(count))
+                buffer.writeInteger(Int32(1))               // lower bound
+            }
             for index in 0..<count {
                 let lengthAt = buffer.count
                 buffer.writeInteger(Int32(0))
@@ -86,18 +91,7 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
                 }
                 buffer.setInt32(Int32(length), at: lengthAt)
             }
-        } catch {
-            buffer.truncate(to: start)
-            throw Self.wrap(error, index: types.count)
         }
-        let length = buffer.count - start
-        guard length <= Int(Int32.max) else {
-            buffer.truncate(to: start)
-            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1) is \(length) bytes; at most \(Int32.max) fit")
-        }
-        types.append(arrayType)
-        offsets.append(start)
-        lengths.append(Int32(length))
     }
 
     /// Appends a value or a NULL typed as `T.postgresType`.
