@@ -145,4 +145,40 @@ import Testing
         let error = decoder.decode("{\"e\":\"x\",\"t\":1,\(missing)}", nowMillis: DecoderTestSupport.now).decoderFailure
         #expect(error?.reason == .missingField && error?.field == "f68")
     }
+
+    /// The member order remembered from the previous payload (`DecodedEvent.memberOrderHint`) is only
+    /// a guess: whatever payload came before, decoding into a reused event gives what a fresh one gives.
+    @Test func theRememberedMemberOrderNeverChangesAResult() throws {
+        let payloads = [
+            #"{"event_id":"e-1","user_id":"u-1","ts":1767225000000,"amount":12.5,"merchant":"m-1","count":3,"flag":true}"#,
+            #"{"user_id":"u-2","event_id":"e-2","ts":1767225000001,"merchant":"m-2","amount":1}"#,
+            // Names that share a prefix with the guessed ones, or extend them.
+            #"{"user_idx":"no","user_id":"u-3","ts":1767225000002,"amounts":7,"amount":2,"merchant":"m-3"}"#,
+            #"{"user_i":"no","user_id":"u-4","ts":1767225000003,"amount":3,"merchan":"no","merchant":"m-4"}"#,
+            // An escaped spelling of a guessed name, whitespace, a skipped member in a guessed position.
+            #"{"user\u005fid":"u-5" , "ts" : 1767225000004,"skip":{"a":[1,2]},"amount":4,"merchant":"m-5"}"#,
+            #"{"event_id":"e-6","user_id":"u-6","ts":1767225000005,"amount":5,"merchant":"m-6","count":1,"flag":false}"#,
+            // Errors in guessed positions: a wrong type, a key at the end of the payload, no ':'.
+            #"{"event_id":"e-7","user_id":"u-7","ts":1767225000006,"amount":"x","merchant":"m-7"}"#,
+            #"{"event_id":"e-8","user_id""#,
+            #"{"event_id" "e-9","user_id":"u-9"}"#,
+            #"{"event_id":"e-10","user_id":"u-10","ts":1767225000007,"amount":6,"merchant":"m-10","count":2,"flag":true}"#,
+            #"{"ts":1767225000008,"amount":7,"merchant":"m-11","user_id":"u-11"}"#,
+        ]
+        func summary(_ error: EventDecodeError?, _ event: DecodedEvent) -> String {
+            if let error { return "error \(error.reason) \(error.description)" }
+            return "\(event.entityID) \(event.eventTimeMillis) \(event.eventID ?? "nil") \(event.values)"
+        }
+        var reused = DecodedEvent()
+        for previous in payloads {
+            for payload in payloads {
+                _ = Array(previous.utf8).withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &reused) }
+                let bytes = Array(payload.utf8)
+                let got = bytes.withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &reused) }
+                var fresh = DecodedEvent()
+                let expected = bytes.withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &fresh) }
+                #expect(summary(got, reused) == summary(expected, fresh), "\(payload) after \(previous)")
+            }
+        }
+    }
 }
