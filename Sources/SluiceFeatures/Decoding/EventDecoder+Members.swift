@@ -102,7 +102,10 @@ extension EventDecoder {
     }
 
     /// Applies one configured member to the event under every role its name plays.
-    @inline(__always)
+    ///
+    /// Out of line: it is the general path (other types, several roles, every error), and inlined into
+    /// `scanConfiguredMember` it made that function too large to be inlined into the member loop.
+    @inline(never)
     func applyMember(
         _ slotIndex: Int,
         value: MemberValue,
