@@ -181,4 +181,32 @@ import Testing
             }
         }
     }
+
+    /// Thirteen-digit epoch milliseconds are read on a shortcut; every neighbour of that shape goes the
+    /// general way and decodes as before.
+    @Test func thirteenDigitEpochMillisDecodeLikeAnyNumber() throws {
+        /// The decoded time, or the reason of the failure.
+        func time(_ literal: String, _ format: EventDecoderConfiguration.TimestampFormat = .auto) throws -> String {
+            let decoder = try DecoderTestSupport.decoder(format: format)
+            let result = decoder.decode(#"{"user_id":"u","ts":"# + literal + #","amount":1,"merchant":"m"}"#, nowMillis: DecoderTestSupport.now)
+            switch result {
+            case .success(let event): return String(event.eventTimeMillis)
+            case .failure(let error): return error.reason.rawValue
+            }
+        }
+        #expect(try time("1767225000000") == "1767225000000")
+        #expect(try time("1000000000000") == "1000000000000")
+        #expect(try time("1767225000000", .epochMillis) == "1767225000000")
+        #expect(try time("1767225000000.9") == "1767225000000")
+        #expect(try time("1767225000000e0") == "1767225000000")
+        #expect(try time("1767225000000E-3") == "1767225000000") // below 1e11: seconds
+        #expect(try time("176722500000") == "176722500000")
+        #expect(try time("1767225000") == "1767225000000")
+        #expect(try time("1767225000000 ") == "1767225000000")
+        #expect(try time("17672250000000") == EventDecodeError.Reason.futureTimestamp.rawValue)
+        #expect(try time("0767225000000") == EventDecodeError.Reason.invalidJSON.rawValue)
+        #expect(try time("-767225000000") == "-767225000000")
+        #expect(try time("1767225000000", .epochSeconds) == EventDecodeError.Reason.invalidTimestamp.rawValue)
+        #expect(try time("1767225000000x") == EventDecodeError.Reason.invalidJSON.rawValue)
+    }
 }
