@@ -115,9 +115,18 @@ extension EventDecoder {
             }
             return
         default:
-            let value = try Self.scanMemberValue(&scanner)
-            applyMember(slotIndex, value: value, scanner: scanner, progress: &progress, event: &event)
+            try scanGeneralMember(slotIndex, &scanner, progress: &progress, event: &event)
         }
+    }
+
+    /// The general path of `scanConfiguredMember`: any value, every role, every error. Out of line, so
+    /// that the fast paths stay small enough to be inlined into the member loop.
+    @inline(never)
+    func scanGeneralMember(
+        _ slotIndex: Int, _ scanner: inout JSONEventScanner, progress: inout DecodeProgress, event: inout DecodedEvent
+    ) throws(JSONScanFailure) {
+        let value = try Self.scanMemberValue(&scanner)
+        applyMember(slotIndex, value: value, scanner: scanner, progress: &progress, event: &event)
     }
 
     /// Applies one configured member to the event under every role its name plays.
