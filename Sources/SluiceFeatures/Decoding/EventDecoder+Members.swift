@@ -84,6 +84,25 @@ extension EventDecoder {
             }
             return
         case .eventTime where isNumber && configuration.timestampFormat != .rfc3339:
+            // Thirteen digits (epoch milliseconds of 2001-09-09 to 2286-11-20) are how producers write
+            // it: read as two words. An integer of 13 digits without a leading zero is what the scan
+            // and the checks below accept as milliseconds, with the same value.
+            let p = scanner.pos
+            if configuration.timestampFormat != .epochSeconds, b != UInt8(ascii: "0"), p + 16 <= scanner.count {
+                let raw = UnsafeRawPointer(scanner.base + p)
+                let high = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+                let next = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                // The five digits after the first eight, behind three '0' bytes.
+                let low = next << 24 | 0x30_3030
+                let after = UInt8(truncatingIfNeeded: next >> 40)
+                if JSONEventScanner.isEightDigits(high), JSONEventScanner.isEightDigits(low),
+                   after &- UInt8(ascii: "0") > 9, after != UInt8(ascii: "."), after | 0x20 != UInt8(ascii: "e") {
+                    event.eventTimeMillis = Int64(JSONEventScanner.eightDigitsValue(high) &* 100_000 &+ JSONEventScanner.eightDigitsValue(low))
+                    progress.eventTimeSeen = true
+                    scanner.pos = p + 13
+                    return
+                }
+            }
             let number = try scanner.scanNumber()
             // Plain integer epoch milliseconds (the usual producer encoding); everything else goes the long way.
             if number.isIntegerLiteral, !number.truncated, !number.negative,
@@ -96,13 +115,25 @@ extension EventDecoder {
             }
             return
         default:
-            let value = try Self.scanMemberValue(&scanner)
-            applyMember(slotIndex, value: value, scanner: scanner, progress: &progress, event: &event)
+            try scanGeneralMember(slotIndex, &scanner, progress: &progress, event: &event)
         }
     }
 
+    /// The general path of `scanConfiguredMember`: any value, every role, every error. Out of line, so
+    /// that the fast paths stay small enough to be inlined into the member loop.
+    @inline(never)
+    func scanGeneralMember(
+        _ slotIndex: Int, _ scanner: inout JSONEventScanner, progress: inout DecodeProgress, event: inout DecodedEvent
+    ) throws(JSONScanFailure) {
+        let value = try Self.scanMemberValue(&scanner)
+        applyMember(slotIndex, value: value, scanner: scanner, progress: &progress, event: &event)
+    }
+
     /// Applies one configured member to the event under every role its name plays.
-    @inline(__always)
+    ///
+    /// Out of line: it is the general path (other types, several roles, every error), and inlined into
+    /// `scanConfiguredMember` it made that function too large to be inlined into the member loop.
+    @inline(never)
     func applyMember(
         _ slotIndex: Int,
         value: MemberValue,

@@ -43,6 +43,10 @@ package struct EventDecoder: Sendable {
         /// The first (up to) 8 name bytes, zero-padded, and a mask of the bytes that count.
         var nameWord: UInt64 = 0
         var nameMask: UInt64 = 0
+        /// Whether the name is 1…8 bytes of printable ASCII other than '"' and '\\': then payload bytes
+        /// equal to it and followed by '"' are exactly a key with this name, written without escapes,
+        /// so a predicted member name is confirmed by one masked word comparison.
+        var isPredictable = false
     }
 
     /// Shortcuts for names with exactly one role and the expected JSON type; anything else, and every
@@ -97,6 +101,7 @@ package struct EventDecoder: Sendable {
                 slot.nameWord |= UInt64(b) << UInt64(8 * k)
                 slot.nameMask |= 0xFF << UInt64(8 * k)
             }
+            slot.isPredictable = utf8.count <= 8 && utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
             slots.append(slot)
             names.append(name)
             bytes.append(contentsOf: utf8)
@@ -294,11 +299,31 @@ package struct EventDecoder: Sendable {
         if scanner.peek() == UInt8(ascii: "}") {
             scanner.pos += 1
         } else {
+            // Producers write their members in the same order in every event: the previous payload's
+            // order (`DecodedEvent.memberOrderHint`) names the slot to try first for each member, and
+            // this payload's order becomes the next hint.
+            var hint = event.memberOrderHint
+            var order: UInt64 = 0
+            var orderShift: UInt64 = 0
             while true {
                 guard scanner.peek() == UInt8(ascii: "\"") else {
                     throw .syntax("expected '\"' to start an object member name", at: scanner.pos, in: scanner)
                 }
-                let key = try scanner.scanString()
+                let guess = Int(truncatingIfNeeded: hint & 0xFF) &- 1
+                hint >>= 8
+                var slot = -1
+                if guess >= 0 && guess < slots.count, let end = predictedKeyEnd(slots[guess], scanner: scanner) {
+                    // The key is the guessed name: what `scanString` and `matchSlot` would conclude.
+                    slot = guess
+                    scanner.pos = end
+                } else {
+                    let key = try scanner.scanString()
+                    slot = matchSlot(key, scanner: scanner, slots: slots, names: names)
+                }
+                // Slot + 1 in this member's byte (0 for a skipped member; members after the eighth shift
+                // out). A slot number of 255 or more wraps: the hint is wrong then, never the result.
+                order |= (UInt64(truncatingIfNeeded: slot &+ 1) & 0xFF) << orderShift
+                orderShift &+= 8
                 if scanner.peek() == UInt8(ascii: ":") {
                     scanner.pos += 1 // the compact form, without whitespace
                 } else {
@@ -306,7 +331,6 @@ package struct EventDecoder: Sendable {
                     try scanner.expect(UInt8(ascii: ":"), "expected ':' after object member name")
                 }
                 scanner.skipWhitespace()
-                let slot = matchSlot(key, scanner: scanner, slots: slots, names: names)
                 if slot < 0 {
                     try scanner.skipValue(depth: 1)
                 } else {
@@ -321,6 +345,7 @@ package struct EventDecoder: Sendable {
                 }
                 if b == UInt8(ascii: "}") {
                     scanner.pos += 1
+                    event.memberOrderHint = order
                     break
                 }
                 throw .syntax("expected ',' or '}' after object member", at: scanner.pos, in: scanner)
@@ -330,6 +355,19 @@ package struct EventDecoder: Sendable {
         guard scanner.pos == scanner.count else {
             throw .syntax("expected end of input after the top-level object", at: scanner.pos, in: scanner)
         }
+    }
+
+    /// When the member name at `scanner.pos` (its opening quote) is `slot`'s name, the offset just past
+    /// its closing quote; nil when it is not (or the slot's name is not `isPredictable`).
+    @inline(__always)
+    private func predictedKeyEnd(_ slot: KeySlot, scanner: JSONEventScanner) -> Int? {
+        let start = scanner.pos + 1
+        let close = start + slot.nameLength
+        // Eight bytes are loaded from `start`; the closing quote must be inside the payload too.
+        guard slot.isPredictable, start + 8 <= scanner.count, close < scanner.count else { return nil }
+        let word = UInt64(littleEndian: UnsafeRawPointer(scanner.base + start).loadUnaligned(as: UInt64.self))
+        guard word & slot.nameMask == slot.nameWord, scanner.base[close] == UInt8(ascii: "\"") else { return nil }
+        return close + 1
     }
 
     /// The slot whose name equals the key, or -1.

@@ -19,5 +19,10 @@ package struct DecodedEvent: Sendable {
     package var eventID: String? = nil
     /// Indexed like `EventSchema.fields`.
     package var values: [FieldValue] = []
+    /// The decoder's guess of the next payload's member order: the configured slot of each of the
+    /// previous payload's first eight members, one byte each (slot + 1; 0 for a member the decoder
+    /// skips). Only a hint: a guessed name is compared with the payload's bytes before it is used, so a
+    /// stale or foreign hint costs a comparison, never a wrong result.
+    var memberOrderHint: UInt64 = 0
     package init() {}
 }

@@ -125,34 +125,46 @@ extension EntityState {
     /// The common case of a group with one `approx_distinct` member and an in-order event into the
     /// newest tile (`end`): raises register `index` to `rank` in the newest tile's run and, when that
     /// changed it and the union is for this window, in the union; returns the window estimate. Same
-    /// effect as `raiseTileRun`, `raiseUnion` and `windowEstimate`, with the offsets computed once.
+    /// effect as `raiseTileRun`, `raiseUnion` and `windowEstimate`, with the offsets computed once, for
+    /// sparse and dense runs alike (a busy entity's 7-day union is usually dense, its newest tile's
+    /// run sparse).
     mutating func distinctInNewest(_ gi: Int, _ g: WindowGroup, word: Int, index: Int, rank: UInt8, end: Int64) -> Int64 {
         let groupEnd = poolStart(gi) + Int(truncatingIfNeeded: words[g.hotBase + 1])
         let s = g.unions
         let (newestInfo, unionInfo, unionValid) = words.withUnsafeBufferPointer { w in
             (w[g.newest + word + 1], w[s + DistinctUnion.info], Int64(bitPattern: w[s + DistinctUnion.end]) == end)
         }
-        if newestInfo == SketchRun.denseInfo || unionInfo == SketchRun.denseInfo
-            || Int(truncatingIfNeeded: newestInfo) >= HyperLogLog.sparseLimit || Int(truncatingIfNeeded: unionInfo) >= HyperLogLog.sparseLimit {
-            // Dense runs, or a run about to densify: the general steps.
+        let newestDense = newestInfo == SketchRun.denseInfo
+        let unionDense = unionInfo == SketchRun.denseInfo
+        if (!newestDense && Int(truncatingIfNeeded: newestInfo) >= HyperLogLog.sparseLimit)
+            || (!unionDense && Int(truncatingIfNeeded: unionInfo) >= HyperLogLog.sparseLimit) {
+            // A sparse run about to densify: the general steps.
             let f = CompiledFeature(op: .approxDistinct, field: -1, tileMillis: 0, tilesPerWindow: 0, word: word, sketchSlot: 0)
             if raiseTileRun(gi, g, position: Int(truncatingIfNeeded: words[g.hotBase] >> 1), member: f, index: index, rank: rank), unionValid {
                 raiseUnion(gi, g, 0, index: index, rank: rank)
             }
             return windowEstimate(gi, g, 0, end: end)
         }
-        let newestCount = Int(truncatingIfNeeded: newestInfo)
-        let unionCount = unionValid ? Int(truncatingIfNeeded: unionInfo) : 0
-        let runStart = groupEnd - newestCount
-        let unionStart = runStart - Int(truncatingIfNeeded: unionInfo)
-        // Where the register is in both runs, and its ranks there.
+        let newestCount = newestDense ? 0 : Int(truncatingIfNeeded: newestInfo)
+        let unionCount = unionValid && !unionDense ? Int(truncatingIfNeeded: unionInfo) : 0
+        let runStart = groupEnd - SketchRun.length(newestInfo)
+        let unionStart = runStart - SketchRun.length(unionInfo)
+        // Where the register is in both runs (a dense run's register is at `index`), and its ranks there.
         let (runPosition, runOld, unionPosition, unionOld) = sketchPool.withUnsafeBufferPointer { pool -> (Int, UInt8, Int, UInt8) in
             let base = pool.baseAddress ?? UnsafePointer(bitPattern: 8)!
             let run = base + runStart
-            let p = SketchRun.lowerBound(run, count: newestCount, index: index)
-            let old: UInt8 = p < newestCount && Int(run[p] >> 6) == index ? UInt8(truncatingIfNeeded: run[p] & 63) : 0
+            let p: Int
+            let old: UInt8
+            if newestDense {
+                p = index
+                old = UnsafeRawPointer(run).assumingMemoryBound(to: UInt8.self)[index]
+            } else {
+                p = SketchRun.lowerBound(run, count: newestCount, index: index)
+                old = p < newestCount && Int(run[p] >> 6) == index ? UInt8(truncatingIfNeeded: run[p] & 63) : 0
+            }
             if old >= rank || !unionValid { return (p, old, 0, 0) }
             let union = base + unionStart
+            if unionDense { return (p, old, index, UnsafeRawPointer(union).assumingMemoryBound(to: UInt8.self)[index]) }
             let q = SketchRun.lowerBound(union, count: unionCount, index: index)
             let uold: UInt8 = q < unionCount && Int(union[q] >> 6) == index ? UInt8(truncatingIfNeeded: union[q] & 63) : 0
             return (p, old, q, uold)
@@ -160,16 +172,21 @@ extension EntityState {
         if runOld >= rank { return windowEstimate(gi, g, 0, end: end) }
         let entry = UInt16(truncatingIfNeeded: index << 6) | UInt16(rank)
         var added = 0
-        if runOld > 0 {
+        if newestDense {
+            setDenseRegister(runAt: runStart, index: index, rank: rank)
+        } else if runOld > 0 {
             sketchPool[runStart + runPosition] = entry
         } else {
             insertPoolEntry(entry, at: runStart + runPosition)
             added = 1
         }
         var unionAdded = 0
-        if unionValid && unionOld < rank {
+        let raisesUnion = unionValid && unionOld < rank
+        if raisesUnion {
             // The union run lies before the newest run: the insertion above did not move it.
-            if unionOld > 0 {
+            if unionDense {
+                setDenseRegister(runAt: unionStart, index: index, rank: rank)
+            } else if unionOld > 0 {
                 sketchPool[unionStart + unionPosition] = entry
             } else {
                 insertPoolEntry(entry, at: unionStart + unionPosition)
@@ -178,14 +195,22 @@ extension EntityState {
         }
         words.withUnsafeMutableBufferPointer { w in
             let base = w.baseAddress!
-            base[g.newest + word + 1] = UInt64(newestCount + added)
+            if !newestDense { base[g.newest + word + 1] = UInt64(newestCount + added) }
             base[g.hotBase + 1] += UInt64(added + unionAdded)
-            if unionValid && unionOld < rank {
-                base[s + DistinctUnion.info] = UInt64(unionCount + unionAdded)
+            if raisesUnion {
+                if !unionDense { base[s + DistinctUnion.info] = UInt64(unionCount + unionAdded) }
                 DistinctUnion.raise(base + s, from: unionOld, to: rank)
             }
         }
         return windowEstimate(gi, g, 0, end: end)
+    }
+
+    /// Sets register `index` of the dense run at pool offset `start` to `rank`.
+    @inline(__always)
+    private mutating func setDenseRegister(runAt start: Int, index: Int, rank: UInt8) {
+        sketchPool.withUnsafeMutableBufferPointer { pool in
+            UnsafeMutableRawPointer(pool.baseAddress! + start).assumingMemoryBound(to: UInt8.self)[index] = rank
+        }
     }
 
     // MARK: tile runs

@@ -92,8 +92,8 @@ extension EntityState {
     ///   changed), and a bit per group whose distinct members still need `applyDistinctInNewest`.
     @inline(__always)
     mutating func applyInNewestTiles(
-        time t: Int64, groups: UnsafeBufferPointer<WindowGroup>, features: UnsafeBufferPointer<CompiledFeature>,
-        members: UnsafeBufferPointer<Int>, fields: UnsafeBufferPointer<EventField>, event ev: UnsafeBufferPointer<FieldValue>,
+        time t: Int64, groups: UnsafeBufferPointer<WindowGroup>,
+        steps: UnsafeBufferPointer<MemberStep>, fields: UnsafeBufferPointer<EventField>,
         output out: UnsafeMutableBufferPointer<FieldValue>
     ) -> (slow: UInt64, distinct: UInt64) {
         words.withUnsafeMutableBufferPointer { w -> (UInt64, UInt64) in
@@ -113,17 +113,15 @@ extension EntityState {
                 }
                 let record = base + g.newest
                 let prefix = base + g.prefix
-                for j in 0..<g.width {
-                    let i = members[g.memberStart + j]
-                    let f = features[i]
-                    if f.op == .approxDistinct {
-                        let v: FieldValue = f.field >= 0 && f.field < ev.count ? ev[f.field] : .null
-                        if case .null = v {} else { record[f.word] &+= 1 }
+                for m in steps[g.memberStart..<g.memberStart + g.width] {
+                    let field = fields[Int(m.field)]
+                    let word = Int(m.word)
+                    if m.op == .approxDistinct {
+                        if !field.isNull { record[word] &+= 1 }
                         distinct |= bit
                         continue
                     }
-                    let field = f.field >= 0 && f.field < fields.count ? fields[f.field] : EventField.null
-                    out.put(i, FeatureTile.addToNewest(f.op, field, time: t, newest: record + f.word, prefix: prefix + f.word))
+                    out.put(Int(m.feature), FeatureTile.addToNewest(m.op, field, time: t, newest: record + word, prefix: prefix + word))
                 }
             }
             return (slow, distinct)
@@ -133,18 +131,18 @@ extension EntityState {
     /// The distinct members of group `gi` for an in-order event into its newest tile, after
     /// `applyInNewestTiles` counted the event.
     mutating func applyDistinctInNewest(
-        _ gi: Int, features: UnsafeBufferPointer<CompiledFeature>, members: UnsafeBufferPointer<Int>,
+        _ gi: Int, features: UnsafeBufferPointer<CompiledFeature>, steps: UnsafeBufferPointer<MemberStep>,
         event ev: UnsafeBufferPointer<FieldValue>, output out: UnsafeMutableBufferPointer<FieldValue>
     ) {
         let g = plan.groups[gi]
         let k = Int64(bitPattern: words[g.newest])
         let cold = Int(truncatingIfNeeded: words[g.hotBase] >> 1)
-        for j in 0..<g.width {
-            let i = members[g.memberStart + j]
+        for m in steps[g.memberStart..<g.memberStart + g.width] where m.op == .approxDistinct {
+            let i = Int(m.feature)
             let f = features[i]
-            if f.op != .approxDistinct { continue }
-            let v: FieldValue = f.field >= 0 && f.field < ev.count ? ev[f.field] : .null
-            guard let hash = v.stableHash else {
+            // Hashed in place: a copy of the value would cost an outlined copy per event.
+            let hash: UInt64? = f.field >= 0 && f.field < ev.count ? ev.baseAddress![f.field].stableHash : nil
+            guard let hash else {
                 out.put(i, .int(windowEstimate(gi, g, f.sketchSlot, end: k)))
                 continue
             }
@@ -166,7 +164,7 @@ extension EntityState {
     /// `fields` is the event pre-classified (`EventField`), `event` the raw values (read by `last` and
     /// `approx_distinct` members only).
     mutating func applyWindow(
-        _ gi: Int, time t: Int64, features: UnsafeBufferPointer<CompiledFeature>, members: UnsafeBufferPointer<Int>,
+        _ gi: Int, time t: Int64, features: UnsafeBufferPointer<CompiledFeature>, steps: UnsafeBufferPointer<MemberStep>,
         fields: UnsafeBufferPointer<EventField>, event ev: UnsafeBufferPointer<FieldValue>,
         output out: UnsafeMutableBufferPointer<FieldValue>
     ) {
@@ -198,21 +196,22 @@ extension EntityState {
                 // The group's value block (only read when the group has `last` members).
                 let block = valueBuffer.baseAddress.map { $0 + vs }
                 if isNewest && Int64(bitPattern: base[g.prefix]) != k {
-                    Self.advancePrefix(to: k, g, tiles, block, features: features, members: members)
+                    Self.advancePrefix(to: k, g, tiles, block, features: features, steps: steps)
                 }
                 let record = tiles.record(position)
                 let prefix = base + g.prefix
-                for j in 0..<g.width {
-                    let i = members[g.memberStart + j]
-                    let f = features[i]
-                    switch f.op {
+                for m in steps[g.memberStart..<g.memberStart + g.width] {
+                    let i = Int(m.feature)
+                    switch m.op {
                     case .approxDistinct:
                         special = true
+                        let f = features[i]
                         let v: FieldValue = f.field >= 0 && f.field < ev.count ? ev[f.field] : .null
                         var acc = FeatureTile(f.op, at: record + f.word)
                         _ = acc.add(f.op, v, time: t)
                         acc.store(f.op, at: record + f.word)
                     case .last:
+                        let f = features[i]
                         let v: FieldValue = f.field >= 0 && f.field < ev.count ? ev[f.field] : .null
                         let b = block!
                         var acc = FeatureTile(f.op, at: record + f.word)
@@ -228,10 +227,12 @@ extension EntityState {
                             out.put(i, total.output(f.op, last: last))
                         }
                     default:
-                        let field = f.field >= 0 && f.field < fields.count ? fields[f.field] : EventField.null
+                        let field = fields[Int(m.field)]
+                        let word = Int(m.word)
                         if isNewest {
-                            out.put(i, FeatureTile.addToNewest(f.op, field, time: t, newest: record + f.word, prefix: prefix + f.word))
+                            out.put(i, FeatureTile.addToNewest(m.op, field, time: t, newest: record + word, prefix: prefix + word))
                         } else {
+                            let f = features[i]
                             var acc = FeatureTile(f.op, at: record + f.word)
                             _ = acc.add(f.op, field, time: t)
                             acc.store(f.op, at: record + f.word)
@@ -249,12 +250,10 @@ extension EntityState {
             }
         }
         if !special { return }
-        for j in 0..<g.width {
-            let i = members[g.memberStart + j]
+        for m in steps[g.memberStart..<g.memberStart + g.width] where m.op == .approxDistinct {
+            let i = Int(m.feature)
             let f = features[i]
-            if f.op != .approxDistinct { continue }
-            let v: FieldValue = f.field >= 0 && f.field < ev.count ? ev[f.field] : .null
-            if let hash = v.stableHash {
+            if let hash = f.field >= 0 && f.field < ev.count ? ev.baseAddress![f.field].stableHash : nil {
                 let (index, rank) = HyperLogLog.split(hash)
                 if raiseTileRun(gi, g, position: position, member: f, index: index, rank: rank) {
                     let s = g.unions + f.sketchSlot * DistinctUnion.wordCount
@@ -337,7 +336,7 @@ extension EntityState {
     /// operations a fresh fold would), else refolding.
     static func advancePrefix(
         to end: Int64, _ g: WindowGroup, _ tiles: TileRecords, _ block: UnsafeMutablePointer<FieldValue>?,
-        features: UnsafeBufferPointer<CompiledFeature>, members: UnsafeBufferPointer<Int>
+        features: UnsafeBufferPointer<CompiledFeature>, steps: UnsafeBufferPointer<MemberStep>
     ) {
         let base = tiles.base
         let oldEnd = Int64(bitPattern: base[g.prefix])
@@ -349,7 +348,7 @@ extension EntityState {
             let first = cached <= UInt64(tiles.count) ? Int(truncatingIfNeeded: cached) : tiles.lowerBound(oldEnd &- n &+ 1)
             // Any stored tile in (oldEnd − n, end − n] would leave the window.
             if first == tiles.count || tiles.index(first) > end &- n {
-                foldIntoPrefix(from: tiles.lowerBound(oldEnd), through: end &- 1, g, tiles, block, features: features, members: members)
+                foldIntoPrefix(from: tiles.lowerBound(oldEnd), through: end &- 1, g, tiles, block, features: features, steps: steps)
                 base[g.prefix] = UInt64(bitPattern: end)
                 base[g.prefixFirst] = UInt64(first) // also the first tile after end − n
                 return
@@ -367,7 +366,7 @@ extension EntityState {
         }
         for x in 1..<g.stride { base[g.prefix + x] = 0 }
         if let block { for v in 0..<g.valueCount { block[v] = .null } }
-        foldIntoPrefix(from: start, through: end &- 1, g, tiles, block, features: features, members: members)
+        foldIntoPrefix(from: start, through: end &- 1, g, tiles, block, features: features, steps: steps)
         base[g.prefix] = UInt64(bitPattern: end)
         base[g.prefixFirst] = UInt64(start)
     }
@@ -378,7 +377,7 @@ extension EntityState {
     @inline(__always)
     private static func foldIntoPrefix(
         from start: Int, through hi: Int64, _ g: WindowGroup, _ tiles: TileRecords, _ block: UnsafeMutablePointer<FieldValue>?,
-        features: UnsafeBufferPointer<CompiledFeature>, members: UnsafeBufferPointer<Int>
+        features: UnsafeBufferPointer<CompiledFeature>, steps: UnsafeBufferPointer<MemberStep>
     ) {
         let records = tiles.base + tiles.coldStart
         var last = start
@@ -390,13 +389,13 @@ extension EntityState {
         assert(last == tiles.count || tiles.index(last) > hi, "the prefix never includes the newest tile")
         if last <= start { return }
         let prefix = tiles.base + g.prefix
-        for j in 0..<g.width {
-            let f = features[members[g.memberStart + j]]
-            switch f.op {
+        for m in steps[g.memberStart..<g.memberStart + g.width] {
+            switch m.op {
             case .approxDistinct:
                 // A distinct member's prefix count is never read: its value comes from the union.
                 continue
             case .last:
+                let f = features[Int(m.feature)]
                 var acc = FeatureTile(f.op, at: prefix + f.word)
                 for p in start..<last {
                     if acc.merge(f.op, FeatureTile(f.op, at: records + p * g.stride + f.word)), let block {
@@ -405,9 +404,10 @@ extension EntityState {
                 }
                 acc.store(f.op, at: prefix + f.word)
             default:
-                var acc = FeatureTile(f.op, at: prefix + f.word)
-                acc.mergeRecords(f.op, records + start * g.stride + f.word, count: last - start, stride: g.stride)
-                acc.store(f.op, at: prefix + f.word)
+                let word = Int(m.word)
+                var acc = FeatureTile(m.op, at: prefix + word)
+                acc.mergeRecords(m.op, records + start * g.stride + word, count: last - start, stride: g.stride)
+                acc.store(m.op, at: prefix + word)
             }
         }
     }

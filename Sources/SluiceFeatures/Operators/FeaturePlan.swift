@@ -6,6 +6,14 @@ final class FeaturePlan: Sendable {
     let groups: [WindowGroup]
     /// Feature indices of every group's members, concatenated (see `WindowGroup.memberStart`).
     let members: [Int]
+    /// What the per-event loops read of each of those members, parallel to `members`: a compact copy
+    /// of the `CompiledFeature`, with the field resolved to a slot of the classified event that always
+    /// exists (see `classifiedFieldCount`), so the loops neither copy nor bounds-check.
+    let steps: [MemberStep]
+    /// Number of event fields `apply` classifies (`EventField`): one past the highest field a feature
+    /// reads. The classified event has one more slot, at this index, which is always null: members
+    /// that read no field (count) point there, as do fields beyond the event's values.
+    let classifiedFieldCount: Int
     /// Indices of the features that are not sliding (value, time_since_last, lifetime aggregates), ascending.
     let lifetimeMembers: [Int]
     /// Sizes of the per-entity lifetime arrays.
@@ -98,6 +106,12 @@ final class FeaturePlan: Sendable {
         self.features = features
         self.groups = groups
         self.members = members
+        let classifiedFieldCount = (features.map(\.field).max() ?? -1) + 1
+        self.classifiedFieldCount = classifiedFieldCount
+        self.steps = members.map { i in
+            let f = features[i]
+            return MemberStep(op: f.op, field: Int32(f.field >= 0 ? f.field : classifiedFieldCount), word: Int32(f.word), feature: Int32(i))
+        }
         self.lifetimeMembers = lifetimeMembers
         self.lifetimeValueCount = lifetimeValueCount
         self.lifetimeSketchCount = lifetimeSketchCount
@@ -106,4 +120,16 @@ final class FeaturePlan: Sendable {
         self.shapeOffsetsAndStrides = groups.flatMap { [32 + $0.hotBase * 8, $0.stride * 8] }
         self.fingerprint = fingerprint
     }
+}
+
+/// One sliding member as the per-event loops read it (`FeaturePlan.steps`): 16 bytes instead of a
+/// `CompiledFeature` reached through `FeaturePlan.members`.
+struct MemberStep: Sendable {
+    var op: CompiledFeature.Op
+    /// The member's slot in the classified event (`FeaturePlan.classifiedFieldCount` when it reads none).
+    var field: Int32
+    /// `CompiledFeature.word`: the accumulator's offset in each tile record.
+    var word: Int32
+    /// The feature's index in `FeaturePlan.features`, also its output position.
+    var feature: Int32
 }

@@ -145,4 +145,68 @@ import Testing
         let error = decoder.decode("{\"e\":\"x\",\"t\":1,\(missing)}", nowMillis: DecoderTestSupport.now).decoderFailure
         #expect(error?.reason == .missingField && error?.field == "f68")
     }
+
+    /// The member order remembered from the previous payload (`DecodedEvent.memberOrderHint`) is only
+    /// a guess: whatever payload came before, decoding into a reused event gives what a fresh one gives.
+    @Test func theRememberedMemberOrderNeverChangesAResult() throws {
+        let payloads = [
+            #"{"event_id":"e-1","user_id":"u-1","ts":1767225000000,"amount":12.5,"merchant":"m-1","count":3,"flag":true}"#,
+            #"{"user_id":"u-2","event_id":"e-2","ts":1767225000001,"merchant":"m-2","amount":1}"#,
+            // Names that share a prefix with the guessed ones, or extend them.
+            #"{"user_idx":"no","user_id":"u-3","ts":1767225000002,"amounts":7,"amount":2,"merchant":"m-3"}"#,
+            #"{"user_i":"no","user_id":"u-4","ts":1767225000003,"amount":3,"merchan":"no","merchant":"m-4"}"#,
+            // An escaped spelling of a guessed name, whitespace, a skipped member in a guessed position.
+            #"{"user\u005fid":"u-5" , "ts" : 1767225000004,"skip":{"a":[1,2]},"amount":4,"merchant":"m-5"}"#,
+            #"{"event_id":"e-6","user_id":"u-6","ts":1767225000005,"amount":5,"merchant":"m-6","count":1,"flag":false}"#,
+            // Errors in guessed positions: a wrong type, a key at the end of the payload, no ':'.
+            #"{"event_id":"e-7","user_id":"u-7","ts":1767225000006,"amount":"x","merchant":"m-7"}"#,
+            #"{"event_id":"e-8","user_id""#,
+            #"{"event_id" "e-9","user_id":"u-9"}"#,
+            #"{"event_id":"e-10","user_id":"u-10","ts":1767225000007,"amount":6,"merchant":"m-10","count":2,"flag":true}"#,
+            #"{"ts":1767225000008,"amount":7,"merchant":"m-11","user_id":"u-11"}"#,
+        ]
+        func summary(_ error: EventDecodeError?, _ event: DecodedEvent) -> String {
+            if let error { return "error \(error.reason) \(error.description)" }
+            return "\(event.entityID) \(event.eventTimeMillis) \(event.eventID ?? "nil") \(event.values)"
+        }
+        var reused = DecodedEvent()
+        for previous in payloads {
+            for payload in payloads {
+                _ = Array(previous.utf8).withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &reused) }
+                let bytes = Array(payload.utf8)
+                let got = bytes.withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &reused) }
+                var fresh = DecodedEvent()
+                let expected = bytes.withUnsafeBytes { decoder.decode($0, nowMillis: DecoderTestSupport.now, into: &fresh) }
+                #expect(summary(got, reused) == summary(expected, fresh), "\(payload) after \(previous)")
+            }
+        }
+    }
+
+    /// Thirteen-digit epoch milliseconds are read on a shortcut; every neighbour of that shape goes the
+    /// general way and decodes as before.
+    @Test func thirteenDigitEpochMillisDecodeLikeAnyNumber() throws {
+        /// The decoded time, or the reason of the failure.
+        func time(_ literal: String, _ format: EventDecoderConfiguration.TimestampFormat = .auto) throws -> String {
+            let decoder = try DecoderTestSupport.decoder(format: format)
+            let result = decoder.decode(#"{"user_id":"u","ts":"# + literal + #","amount":1,"merchant":"m"}"#, nowMillis: DecoderTestSupport.now)
+            switch result {
+            case .success(let event): return String(event.eventTimeMillis)
+            case .failure(let error): return error.reason.rawValue
+            }
+        }
+        #expect(try time("1767225000000") == "1767225000000")
+        #expect(try time("1000000000000") == "1000000000000")
+        #expect(try time("1767225000000", .epochMillis) == "1767225000000")
+        #expect(try time("1767225000000.9") == "1767225000000")
+        #expect(try time("1767225000000e0") == "1767225000000")
+        #expect(try time("1767225000000E-3") == "1767225000000") // below 1e11: seconds
+        #expect(try time("176722500000") == "176722500000")
+        #expect(try time("1767225000") == "1767225000000")
+        #expect(try time("1767225000000 ") == "1767225000000")
+        #expect(try time("17672250000000") == EventDecodeError.Reason.futureTimestamp.rawValue)
+        #expect(try time("0767225000000") == EventDecodeError.Reason.invalidJSON.rawValue)
+        #expect(try time("-767225000000") == "-767225000000")
+        #expect(try time("1767225000000", .epochSeconds) == EventDecodeError.Reason.invalidTimestamp.rawValue)
+        #expect(try time("1767225000000x") == EventDecodeError.Reason.invalidJSON.rawValue)
+    }
 }
