@@ -362,12 +362,25 @@ package final class Worker: Sendable {
     /// a committed offset always means its predictions and dead letters were delivered.
     private func startCommit(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async throws {
         guard !queue.waiting.isEmpty else { return }
+        try await queue.inFlight?.value
+        queue.inFlight = nil
+        // Every batch before the waiting ones has committed: entities only they touched can leave the cache.
+        let evicted = pipeline.evictColdEntities(keepingFrom: queue.waiting[0].generation)
+        let misses = pipeline.takeCacheMisses()
+        metrics.entityCache(entities: pipeline.cachedEntities, misses: misses.misses, skippedLookups: misses.skippedLookups,
+                            evicted: evicted, knownKeys: pipeline.knownKeysSize.keys)
+        counters.withLock { counters in
+            counters.cacheMisses += misses.misses
+            counters.skippedLookups += misses.skippedLookups
+            counters.cacheEvictions += evicted
+        }
+        takeFences(&pipeline, &queue)
         var waiting = queue.waiting
         queue.waiting = []
         let deliveries = waiting.map(\.deliveries)
         let predicted = waiting.reduce(0) { $0 + $1.predicted }
         let scoreNanos = waiting.reduce(0) { $0 + $1.scoreNanos }
-        let firstGeneration = waiting[0].generation
+        let serializeNanos = waiting.reduce(0) { $0 + $1.serializeNanos }
         // The batches are moved out of `waiting`, not copied: the merged batch is then the only owner of its rows,
         // so appending to it copies nothing twice and the rows are freed as soon as the transaction is done.
         var batch = FeatureStoreBatch()
@@ -379,27 +392,6 @@ package final class Worker: Sendable {
             batch.append(later)
             reasons.merge(waiting[index].reasons, uniquingKeysWith: +)
         }
-        // The merged entities' upsert parameters are encoded now, while the transaction in flight runs, not inside
-        // this batch's (where the server would wait for them). Should it fail, the transaction encodes them and
-        // reports the error.
-        let encodeStarted = DispatchTime.now().uptimeNanoseconds
-        try? batch.encodeEntities(featureSet: setup.featureSet)
-        let serializeNanos = waiting.reduce(0) { $0 + $1.serializeNanos } + (DispatchTime.now().uptimeNanoseconds - encodeStarted)
-        try await queue.inFlight?.value
-        queue.inFlight = nil
-        // Every batch before the waiting ones has committed: entities only they touched can leave the cache.
-        let evicted = pipeline.evictColdEntities(keepingFrom: firstGeneration)
-        let misses = pipeline.takeCacheMisses()
-        metrics.entityCache(entities: pipeline.cachedEntities, misses: misses.misses, skippedLookups: misses.skippedLookups,
-                            evicted: evicted, knownKeys: pipeline.knownKeysSize.keys)
-        counters.withLock { counters in
-            counters.cacheMisses += misses.misses
-            counters.skippedLookups += misses.skippedLookups
-            counters.cacheEvictions += evicted
-        }
-        // A transaction that ended fenced has fenced partitions: their rows leave this batch (its encodings are
-        // then redone by `commit`, which checks their row counts).
-        takeFences(&pipeline, &queue)
         if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }

@@ -90,10 +90,9 @@ enum PostgresBound {
                 case .featureLog: batch.entities = []
                 case .entities: batch.logRows = []
                 }
-                // As the worker does: the COPY data and the upsert's parameters are encoded before the transaction,
-                // outside the timed commit.
+                // As the worker does: the COPY data is encoded before the transaction, outside the timed commit (the
+                // upsert's parameters are encoded by `commit`, inside the timing, as the worker's are).
                 try batch.encodeLogRows()
-                try batch.encodeEntities(featureSet: featureSet)
                 let started = Measure.now()
                 try await store.commit(batch, featureSet: featureSet)
                 nanos += Measure.now() - started
