@@ -179,12 +179,7 @@ package struct FeatureStoreBatch: Sendable {
         }
     }
 
-    /// Entities removed or added after `encodeEntities(featureSet:)` make `commit` encode them afresh; an entity
-    /// changed in place after it needs `discardEncodedEntities()`.
     package var entities: [EntityWrite] = []
-    /// The entity upsert's parameters, encoded ahead of the transaction by `encodeEntities(featureSet:)`, with the
-    /// entity count and feature set they were encoded for.
-    private var encodedEntities: (bindings: PostgresBindings, count: Int, featureSet: String)? = nil
     /// Rows added or removed after `encodeLogRows()` make `commit` encode them afresh; a row changed in place after
     /// it needs `discardEncodedLogRows()`. (A `didSet` here would copy the whole array on every element change.)
     package var logRows: [LogRow] = []
@@ -254,24 +249,6 @@ package struct FeatureStoreBatch: Sendable {
 
     package mutating func discardEncodedLogRows() { encodedLogRows = [] }
 
-    /// Encodes the entity upsert's parameters now, so the transaction only sends them.
-    package mutating func encodeEntities(featureSet: String) throws {
-        encodedEntities = (try Self.upsertBindings(entities, featureSet: featureSet), entities.count, featureSet)
-    }
-
-    /// Whether the entities' upsert parameters are encoded (for as many entities as `entities` holds).
-    var entitiesAreEncoded: Bool { encodedEntities?.count == entities.count }
-
-    package mutating func discardEncodedEntities() { encodedEntities = nil }
-
-    /// The parameters of `commit`'s entity upsert: the ones encoded ahead if they still match, or encoded now.
-    func upsertBindings(featureSet: String) throws -> PostgresBindings {
-        if let encodedEntities, encodedEntities.count == entities.count, encodedEntities.featureSet == featureSet {
-            return encodedEntities.bindings
-        }
-        return try Self.upsertBindings(entities, featureSet: featureSet)
-    }
-
     /// `$1`…`$7` of the entity upsert: six arrays written straight from the entities' bytes into one buffer sized
     /// up front (no array of Swift values per column, no `String` made from each features JSON), then the feature set.
     static func upsertBindings(_ entities: [EntityWrite], featureSet: String) throws -> PostgresBindings {
@@ -302,8 +279,6 @@ package struct FeatureStoreBatch: Sendable {
     /// state and offset include the earlier batch's events).
     package mutating func append(_ later: FeatureStoreBatch) {
         encodedLogRows = logRowsAreEncoded && later.logRowsAreEncoded ? encodedLogRows + later.encodedLogRows : []
-        // The merged entities are coalesced below: the upsert's parameters are encoded for the merged batch.
-        encodedEntities = nil
         logRows += later.logRows
         driftReports += later.driftReports
         driftAlerts += later.driftAlerts
@@ -521,8 +496,10 @@ package final class FeatureStore: Sendable {
         try await ensureLogPartitions(for: batch.logRows)
         // Rows not encoded ahead (or changed since) are encoded now, before the transaction opens.
         let logRows = batch.logRows.isEmpty ? [] : batch.logRowsAreEncoded ? batch.encodedLogRows : [try FeatureStoreBatch.encode(batch.logRows)]
-        // So are the entity upsert's parameters.
-        let upsert = batch.entities.isEmpty ? nil : try batch.upsertBindings(featureSet: featureSet)
+        // So are the entity upsert's parameters, a copy of bytes. Encoded while the previous transaction ran instead
+        // (which needed the waiting batches merged early), they raised peak RSS at 1,000,000 entities by 37 MiB for no
+        // measurable gain (docs/performance.md, fifth round).
+        let upsert = batch.entities.isEmpty ? nil : try FeatureStoreBatch.upsertBindings(batch.entities, featureSet: featureSet)
         let s = self.s
         let group = self.group
         try await connection.transaction { connection in

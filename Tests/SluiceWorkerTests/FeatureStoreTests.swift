@@ -113,45 +113,34 @@ struct FeatureStoreTests {
         try await scratch.drop()
     }
 
-    /// The entity upsert's parameters encoded ahead are what commit sends while they match the batch; entities
-    /// removed after encoding, a merge, a discarded encoding or another feature set make commit encode afresh.
-    @Test func entitiesEncodedAheadAreWrittenAsTheyAreAtCommit() async throws {
+    /// The entity upsert's parameters, written straight from the entities' bytes, store what the writes hold:
+    /// non-ASCII features, empty and binary states, merged batches (the later write wins), another feature set.
+    @Test func entityUpsertsWrittenFromBytesStoreWhatTheWritesHold() async throws {
         let scratch = try await Scratch()
         func write(_ entity: String, _ millis: Int64, _ json: String, _ state: [UInt8]) -> FeatureStoreBatch.EntityWrite {
             .init(entity: entity, topic: "t", partition: 1, eventTimeMillis: millis, featuresJSON: Array(json.utf8), state: state)
         }
         var first = FeatureStoreBatch()
         first.entities = [write("a", 1_000, #"{"x":1,"s":"é"}"#, [1]), write("b", 1_000, #"{"x":2}"#, [2, 0, 255])]
-        try first.encodeEntities(featureSet: "f")
         try await scratch.store.commit(first, featureSet: "f")
-
-        var removed = FeatureStoreBatch()
-        removed.entities = [write("a", 2_000, #"{"x":3}"#, [3]), write("c", 2_000, #"{"x":4}"#, [4])]
-        try removed.encodeEntities(featureSet: "f")
-        removed.entities.removeLast()
-        try await scratch.store.commit(removed, featureSet: "f")
 
         var merged = FeatureStoreBatch()
         merged.entities = [write("b", 3_000, #"{"x":5}"#, [5])]
-        try merged.encodeEntities(featureSet: "f")
         var later = FeatureStoreBatch()
         later.entities = [write("b", 4_000, #"{"x":6}"#, [6]), write("d", 4_000, "{}", [])]
         merged.append(later)
         try await scratch.store.commit(merged, featureSet: "f")
 
-        var changed = FeatureStoreBatch()
-        changed.entities = [write("d", 5_000, #"{"x":7}"#, [7])]
-        try changed.encodeEntities(featureSet: "f")
-        changed.entities[0].state = [8]
-        changed.discardEncodedEntities()
-        try await scratch.store.commit(changed, featureSet: "g")
+        var other = FeatureStoreBatch()
+        other.entities = [write("d", 5_000, #"{"x":7}"#, [8])]
+        try await scratch.store.commit(other, featureSet: "g")
 
         let rows = try await scratch.connection.query(
             "SELECT entity, features::text, state, feature_set, (extract(epoch FROM event_time) * 1000)::int8 FROM \(scratch.schema).entities ORDER BY entity")
         let found = try rows.map { row in
             "\(try row.decode(String.self, column: 0)) \(try row.decode(String.self, column: 1)) \(try row.decode([UInt8].self, column: 2)) \(try row.decode(String.self, column: 3)) \(try row.decode(Int64.self, column: 4))"
         }
-        #expect(found == [#"a {"x":3} [3] f 2000"#, #"b {"x":6} [6] f 4000"#, "d {\"x\":7} [8] g 5000"])
+        #expect(found == [#"a {"x":1,"s":"é"} [1] f 1000"#, #"b {"x":6} [6] f 4000"#, "d {\"x\":7} [8] g 5000"])
         try await scratch.drop()
     }
 
