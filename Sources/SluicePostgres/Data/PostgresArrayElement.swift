@@ -22,15 +22,8 @@ package protocol PostgresArrayElement: Sendable {
 
 extension PostgresArrayElement {
     package static func encodeArray(_ array: [Self], into buffer: inout PostgresEncodingBuffer) throws {
-        guard array.count <= Int(Int32.max) else {
-            throw PostgresError(code: .encoding, message: "array of \(array.count) elements is too long for PostgreSQL")
-        }
-        buffer.writeInteger(Int32(array.isEmpty ? 0 : 1))  // dimensions
-        buffer.writeInteger(Int32(0))                        // no NULL elements (Optional overrides)
-        buffer.writeInteger(elementType.rawValue)
-        if array.isEmpty { return }
-        buffer.writeInteger(Int32(array.count))              // dimension size
-        buffer.writeInteger(Int32(1))                        // lower bound
+        // No NULL elements (Optional overrides).
+        try buffer.writeArrayHeader(elementType: elementType, count: array.count)
         for element in array { try encodeElement(element, into: &buffer) }
     }
 
@@ -106,16 +99,7 @@ extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
         guard Wrapped.arrayType != .bytea else {
             throw PostgresError(code: .encoding, message: "[UInt8?] has no PostgreSQL representation; use [UInt8] for bytea")
         }
-        // Default implementation, spelled out because this conformance overrides it.
-        guard array.count <= Int(Int32.max) else {
-            throw PostgresError(code: .encoding, message: "array of \(array.count) elements is too long for PostgreSQL")
-        }
-        buffer.writeInteger(Int32(array.isEmpty ? 0 : 1))
-        buffer.writeInteger(Int32(array.contains(where: { $0 == nil }) ? 1 : 0))
-        buffer.writeInteger(elementType.rawValue)
-        if array.isEmpty { return }
-        buffer.writeInteger(Int32(array.count))
-        buffer.writeInteger(Int32(1))
+        try buffer.writeArrayHeader(elementType: elementType, count: array.count, hasNulls: array.contains(where: { $0 == nil }))
         for element in array { try encodeElement(element, into: &buffer) }
     }
 }

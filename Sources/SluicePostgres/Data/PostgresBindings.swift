@@ -70,26 +70,10 @@ package struct PostgresBindings: Sendable, ExpressibleByArrayLiteral {
     /// - Throws: `PostgresError` (`.encoding`) when an element cannot be encoded or is too long.
     package mutating func appendArray(of elementType: PostgresDataType, as arrayType: PostgresDataType, count: Int,
                                       _ writeElement: (Int, inout PostgresEncodingBuffer) throws -> Void) throws {
-        guard count <= Int(Int32.max) else {
-            throw PostgresError(code: .encoding, message: "parameter $\(types.count + 1): array of \(count) elements is too long for PostgreSQL")
-        }
         try appendParameter(arrayType, described: " (\(count) elements)") { buffer in
-            buffer.writeInteger(Int32(count == 0 ? 0 : 1))  // dimensions
-            buffer.writeInteger(Int32(0))                   // no NULLs
-            buffer.writeInteger(elementType.rawValue)
-            if count > 0 {
-                buffer.writeInteger(Int32(count))
-                buffer.writeInteger(Int32(1))               // lower bound
-            }
+            try buffer.writeArrayHeader(elementType: elementType, count: count)
             for index in 0..<count {
-                let lengthAt = buffer.count
-                buffer.writeInteger(Int32(0))
-                try writeElement(index, &buffer)
-                let length = buffer.count - lengthAt - 4
-                guard length <= Int(Int32.max) else {
-                    throw PostgresError(code: .encoding, message: "element \(index + 1) is \(length) bytes; at most \(Int32.max) fit")
-                }
-                buffer.setInt32(Int32(length), at: lengthAt)
+                try buffer.writeLengthPrefixed(described: "element \(index + 1)") { try writeElement(index, &$0) }
             }
         }
     }

@@ -92,13 +92,33 @@ package struct PostgresEncodingBuffer: Sendable {
 
     /// Writes a 4-byte length prefix followed by the value's binary encoding.
     package mutating func writeLengthPrefixed<T: PostgresEncodable>(_ value: T) throws {
+        try writeLengthPrefixed(described: "value of \(T.self)") { try value.encode(into: &$0) }
+    }
+
+    /// Writes a 4-byte length prefix followed by what `write` writes (`what` names it in the error).
+    package mutating func writeLengthPrefixed(described what: @autoclosure () -> String, _ write: (inout PostgresEncodingBuffer) throws -> Void) throws {
         let start = count
         writeInteger(Int32(0))
-        try value.encode(into: &self)
+        try write(&self)
         let length = count - start - 4
         guard length <= Int(Int32.max) else {
-            throw PostgresError(code: .encoding, message: "value of \(T.self) is \(length) bytes; at most \(Int32.max) fit in one field")
+            throw PostgresError(code: .encoding, message: "\(what()) is \(length) bytes; at most \(Int32.max) fit in one field")
         }
         setInt32(Int32(length), at: start)
+    }
+
+    /// Writes the header of a one-dimensional binary array of `count` elements (the elements follow, each with its
+    /// length prefix, -1 for NULL).
+    /// - Throws: `PostgresError` (`.encoding`) when `count` does not fit PostgreSQL's array size.
+    package mutating func writeArrayHeader(elementType: PostgresDataType, count: Int, hasNulls: Bool = false) throws {
+        guard count <= Int(Int32.max) else {
+            throw PostgresError(code: .encoding, message: "array of \(count) elements is too long for PostgreSQL")
+        }
+        writeInteger(Int32(count == 0 ? 0 : 1))  // dimensions
+        writeInteger(Int32(hasNulls ? 1 : 0))
+        writeInteger(elementType.rawValue)
+        if count == 0 { return }
+        writeInteger(Int32(count))               // dimension size
+        writeInteger(Int32(1))                   // lower bound
     }
 }
