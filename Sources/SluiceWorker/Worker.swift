@@ -205,7 +205,7 @@ package final class Worker: Sendable {
                 let caughtUp = batch.count < setup.config.kafka.consumer.pollBatchSize
                 if pipeline.pendingCount >= setup.config.flush.maxEvents || caughtUp || pipeline.pendingAgeMillis >= setup.maxIntervalMillis {
                     try await flush(&pipeline, &queue, commit: .whenReady)
-                } else if queue.isReady {
+                } else if isReady(queue) {
                     try await startCommit(&pipeline, &queue)
                 }
             }
@@ -230,7 +230,8 @@ package final class Worker: Sendable {
     }
 
     /// The consume loop's micro-batches between scoring and commit. At most one transaction is in flight; the
-    /// batches scored meanwhile wait and then commit together in the next one (group commit).
+    /// batches scored meanwhile wait and then commit together in the next one (group commit), which starts no
+    /// sooner than `flush.commit_interval` after the last one unless a whole micro-batch waits.
     private struct CommitQueue {
         var waiting: [Scored] = []
         var inFlight: Task<Void, any Error>? = nil
@@ -239,10 +240,18 @@ package final class Worker: Sendable {
         /// Partitions another worker has claimed since: their events are neither published nor committed.
         var fenced: Set<KafkaTopicPartition> = []
 
+        /// When the last transaction started (`DispatchTime` nanoseconds); nil before the first.
+        var lastStartNanos: UInt64? = nil
+
         var waitingEvents: Int { waiting.reduce(0) { $0 + $1.events } }
 
-        /// Whether batches wait and no transaction is in flight.
-        var isReady: Bool { !waiting.isEmpty && inFlightEnded.value.withLock { $0 } }
+        /// Whether batches wait, no transaction is in flight, and either `interval` has passed since the last one
+        /// started or a whole micro-batch (`maxEvents`) waits.
+        func isReady(interval: UInt64, maxEvents: Int) -> Bool {
+            guard !waiting.isEmpty, inFlightEnded.value.withLock({ $0 }) else { return false }
+            guard let lastStartNanos else { return true }
+            return DispatchTime.now().uptimeNanoseconds &- lastStartNanos >= interval || waitingEvents >= maxEvents
+        }
     }
 
     private final class EndFlag: Sendable {
@@ -267,7 +276,7 @@ package final class Worker: Sendable {
         switch mode {
         case .whenReady:
             // Backpressure: past twice a micro-batch waiting, the loop waits for the transaction in flight.
-            if queue.isReady || queue.waitingEvents >= 2 * setup.config.flush.maxEvents {
+            if isReady(queue) || queue.waitingEvents >= 2 * setup.config.flush.maxEvents {
                 try await startCommit(&pipeline, &queue)
             }
         case .everything:
@@ -275,6 +284,10 @@ package final class Worker: Sendable {
             try await queue.inFlight?.value
             queue.inFlight = nil
         }
+    }
+
+    private func isReady(_ queue: CommitQueue) -> Bool {
+        queue.isReady(interval: setup.commitIntervalNanos, maxEvents: setup.config.flush.maxEvents)
     }
 
     /// Takes the pending micro-batch, scores it, feeds the drift monitor, serializes the states it touched, and
@@ -395,6 +408,7 @@ package final class Worker: Sendable {
         if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }
+        queue.lastStartNanos = DispatchTime.now().uptimeNanoseconds
         queue.inFlight = Task { [self, batch, reasons] in
             defer { ended.value.withLock { $0 = true } }
             try await commit(batch, deliveries: deliveries, reasons: reasons, predicted: predicted, scoreNanos: scoreNanos,

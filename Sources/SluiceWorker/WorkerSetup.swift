@@ -87,6 +87,7 @@ package struct WorkerSetup: Sendable {
 
     package var allowedLatenessMillis: Int64 { Self.millis(config.source.allowedLateness) }
     package var maxIntervalMillis: Int64 { Self.millis(config.flush.maxInterval) }
+    package var commitIntervalNanos: UInt64 { UInt64(Self.millis(config.flush.commitInterval)) * 1_000_000 }
 
     package var consumerConfiguration: KafkaConsumerConfiguration {
         let kafka = config.kafka

@@ -38,6 +38,7 @@ import Foundation
         #expect(config.source.maxFutureSkew == .seconds(3600))
         #expect(config.flush.maxEvents == 5000)
         #expect(config.flush.maxInterval == .milliseconds(200))
+        #expect(config.flush.commitInterval == .milliseconds(100))
         #expect(config.deadLetter.topic(forInput: "transactions") == "transactions.dlq")
         #expect(config.outputs.predictionsTopic == "predictions")
         #expect(config.outputs.alertsTopic == "drift-alerts")

@@ -18,7 +18,7 @@ import Testing
     @Test func unknownTopLevelSectionAndFarOffKeysListTheKnownKeys() throws {
         let errors = loadErrors(minimalSource + "\n" + minimalFeatures + "\nkafak:\n  brokers: x:1\nflush:\n  zzzzzzzz: 1\n")
         #expect(errors.first(at: "kafak")?.message == "unknown key; did you mean 'kafka'?")
-        #expect(errors.first(at: "flush.zzzzzzzz")?.message == "unknown key; expected one of: max_events, max_interval")
+        #expect(errors.first(at: "flush.zzzzzzzz")?.message == "unknown key; expected one of: max_events, max_interval, commit_interval")
     }
 
     @Test func allErrorsAreCollectedAndReportedTogether() {

@@ -126,6 +126,11 @@ import Testing
         let interval = try #require(singleError("flush:\n  max_interval: 0s"))
         #expect(interval.path == "flush.max_interval")
         #expect(interval.message.contains("out of range"))
+        let commit = try #require(singleError("flush:\n  commit_interval: 2h"))
+        #expect(commit.path == "flush.commit_interval")
+        #expect(commit.message.contains("out of range"))
+        let immediate = try load(minimalSource + "\n" + minimalFeatures + "\nflush:\n  commit_interval: 0s")
+        #expect(immediate.config.flush.commitInterval == .zero, "0: commit as soon as the previous transaction ends")
     }
 
     @Test func deadLetterSuffixAndTopicAreChecked() throws {

@@ -99,6 +99,48 @@ struct WorkerTests {
         _ = try await environment.expectStoreMatchesReference(observer, after: "two workers with the key filter", predictions: false)
     }
 
+    /// `flush.commit_interval` paces the transactions, not the micro-batches: bursts scored one after another wait
+    /// for one transaction, a whole micro-batch waiting starts one at once, and the store still equals the reference.
+    @Test func theCommitIntervalPacesTransactionsButNotMicroBatches() async throws {
+        let environment = try await WorkerEnvironment(partitions: 1)
+        defer { Task { try? await environment.dropSchema() } }
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        let config = try SluiceConfig.load(yamlText: environment.yaml, environment: [
+            "SLUICE_FLUSH_MAX_EVENTS": "1000", "SLUICE_FLUSH_COMMIT_INTERVAL": "1h"]).config
+        #expect(config.flush.commitInterval == .seconds(3_600))
+        let connection = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await environment.connect(),
+                                logger: WorkerEnvironment.logger)
+        let running = Task { try await worker.run() }
+        let observer = try await environment.connect()
+
+        // The first transaction starts at once (none has run yet).
+        try await environment.produce(100, seed: 21, startMillis: start)
+        try await waitFor("the first transaction") { worker.counts.microBatches >= 1 }
+        let committedFirst = try await environment.committedEvents(observer)
+        // Two more bursts, each scored and published on its own (a short poll closes its micro-batch) …
+        for (burst, seed) in [(2, UInt64(22)), (3, UInt64(23))] {
+            let scored = worker.counts.scoredBatches
+            try await environment.produce(100, seed: seed, startMillis: start + Int64(burst) * 10_000)
+            try await waitFor("burst \(burst) scored") { worker.counts.consumed == burst * 100 && worker.counts.scoredBatches > scored }
+        }
+        // … but not committed: the interval has not passed and less than a micro-batch waits.
+        #expect(worker.counts.microBatches == 1, "one transaction for three scored bursts")
+        #expect(try await environment.committedEvents(observer) == committedFirst)
+
+        // A whole micro-batch waiting starts a transaction whatever the interval.
+        try await environment.produce(1_000, seed: 24, startMillis: start + 40_000)
+        try await waitFor("a transaction for a full micro-batch") { try await environment.committedEvents(observer) >= 1_000 }
+        await worker.stop()
+        try await running.value
+        #expect(try await environment.committedEvents(observer) == 1_300, "stopping commits the rest")
+        #expect(worker.counts.scoredBatches >= 4)
+        #expect(worker.counts.microBatches < worker.counts.scoredBatches)
+        let outcome = try await environment.expectStoreMatchesReference(observer, after: "paced transactions", predictions: false)
+        #expect(outcome.duplicateLogRows == 0 && outcome.lost == 0)
+    }
+
     @Test func featureStoreEqualsTheReferenceAndEveryEventIsWrittenOrDeadLetteredOnce() async throws {
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }

@@ -66,6 +66,7 @@ extension SluiceConfig {
         w.section("flush") { w in
             w.line("max_events", String(flush.maxEvents))
             w.line("max_interval", d(flush.maxInterval))
+            w.line("commit_interval", d(flush.commitInterval))
         }
         w.section("state") { w in
             w.line("cache_max_entities", String(state.cacheMaxEntities))

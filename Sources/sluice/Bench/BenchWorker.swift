@@ -39,6 +39,7 @@ enum BenchWorker {
         var topic: String
         var microBatch = 5_000
         var maxInterval: Duration = .milliseconds(500)
+        var commitInterval: Duration = .milliseconds(100)
         var pollBatchSize = 2_000
         var synchronousCommit = true
         var explainTopK = 0
@@ -80,6 +81,7 @@ enum BenchWorker {
         config.deadLetter.topicSuffix = ".dlq"
         config.flush.maxEvents = settings.microBatch
         config.flush.maxInterval = settings.maxInterval
+        config.flush.commitInterval = settings.commitInterval
         config.outputs.predictionsTopic = settings.topic + ".predictions"
         config.outputs.alertsTopic = settings.topic + ".alerts"
         config.model.explainTopK = settings.explainTopK

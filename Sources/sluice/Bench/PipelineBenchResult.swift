@@ -14,6 +14,8 @@ struct PipelineBenchResult: Codable {
     var partitions: Int
     var microBatch: Int
     var maxIntervalMs: Int
+    /// `flush.commit_interval` in milliseconds.
+    var commitIntervalMs: Int
     var pollBatchSize: Int
     var model: String?
     /// The configuration file the source, features and drift settings came from; nil: the built-in 10 features.
@@ -93,7 +95,7 @@ struct PipelineBenchResult: Codable {
         var lines: [String] = []
         let modeText = targetRate.map { "fixed rate \(rate($0)) events/s" } ?? "saturation"
         lines.append("pipeline bench (\(modeText)): \(events) events, \(entities) entities (Zipf \(zipf)), \(partitions) partitions, "
-                     + "flush.max_events \(microBatch), flush.max_interval \(maxIntervalMs) ms, poll_batch_size \(pollBatchSize), model \(model ?? "none"), drift \(drift ? "on" : "off"), "
+                     + "flush.max_events \(microBatch), flush.max_interval \(maxIntervalMs) ms, flush.commit_interval \(commitIntervalMs) ms, poll_batch_size \(pollBatchSize), model \(model ?? "none"), drift \(drift ? "on" : "off"), "
                      + "synchronous_commit \(synchronousCommit ? "on" : "off"), key filter \(keyFilter ? "on" : "off"), features \(config ?? "built-in (10)"); load average \(loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
         var input = "  input            \(rate(inputRate)) events/s sent by the producer process"
         if let lateness = producerLatenessMs { input += " (sent after due: p99 \(String(format: "%.2f", lateness.p99)) ms, max \(String(format: "%.1f", lateness.max)) ms)" }
