@@ -278,31 +278,51 @@ package struct FeatureStoreBatch: Sendable {
     /// rows, reports and alerts follow this batch's; an entity or partition in both keeps the later write (its
     /// state and offset include the earlier batch's events).
     package mutating func append(_ later: FeatureStoreBatch) {
-        encodedLogRows = logRowsAreEncoded && later.logRowsAreEncoded ? encodedLogRows + later.encodedLogRows : []
-        logRows += later.logRows
-        driftReports += later.driftReports
-        driftAlerts += later.driftAlerts
-        if entities.isEmpty {
-            entities = later.entities
-        } else {
-            var index = Dictionary(entities.enumerated().map { ($1.entity, $0) }, uniquingKeysWith: { _, last in last })
-            for write in later.entities {
-                if let existing = index[write.entity] {
+        append(contentsOf: [later])
+    }
+
+    /// Adds later micro-batches in order, as `append(_:)` one by one would, but indexes the entities and partitions
+    /// once: a transaction that commits many small micro-batches (low rates, `flush.commit_interval`) would
+    /// otherwise rebuild the index of every entity merged so far for each one.
+    package mutating func append(contentsOf later: [FeatureStoreBatch]) {
+        guard !later.isEmpty else { return }
+        encodedLogRows = logRowsAreEncoded && later.allSatisfy(\.logRowsAreEncoded) ? encodedLogRows + later.flatMap(\.encodedLogRows) : []
+        logRows.reserveCapacity(later.reduce(logRows.count) { $0 + $1.logRows.count })
+        for batch in later {
+            logRows += batch.logRows
+            driftReports += batch.driftReports
+            driftAlerts += batch.driftAlerts
+        }
+        var entityIndex: [String: Int] = [:]
+        entityIndex.reserveCapacity(later.reduce(entities.count) { $0 + $1.entities.count })
+        for (position, write) in entities.enumerated() { entityIndex[write.entity] = position }
+        var offsetIndex: [PartitionKey: Int] = [:]
+        for (position, write) in offsets.enumerated() { offsetIndex[PartitionKey(topic: write.topic, partition: write.partition)] = position }
+        for batch in later {
+            for write in batch.entities {
+                if let existing = entityIndex[write.entity] {
                     entities[existing] = write
                 } else {
-                    index[write.entity] = entities.count
+                    entityIndex[write.entity] = entities.count
                     entities.append(write)
                 }
             }
-        }
-        for write in later.offsets {
-            if let existing = offsets.firstIndex(where: { $0.topic == write.topic && $0.partition == write.partition }) {
-                offsets[existing] = write
-            } else {
-                offsets.append(write)
+            for write in batch.offsets {
+                let key = PartitionKey(topic: write.topic, partition: write.partition)
+                if let existing = offsetIndex[key] {
+                    offsets[existing] = write
+                } else {
+                    offsetIndex[key] = offsets.count
+                    offsets.append(write)
+                }
             }
         }
         offsets.sort { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
+    private struct PartitionKey: Hashable {
+        var topic: String
+        var partition: Int32
     }
 }
 

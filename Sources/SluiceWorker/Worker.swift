@@ -399,12 +399,15 @@ package final class Worker: Sendable {
         var batch = FeatureStoreBatch()
         swap(&batch, &waiting[0].batch)
         var reasons = waiting[0].reasons
+        var later: [FeatureStoreBatch] = []
+        later.reserveCapacity(waiting.count - 1)
         for index in waiting.indices.dropFirst() {
-            var later = FeatureStoreBatch()
-            swap(&later, &waiting[index].batch)
-            batch.append(later)
+            later.append(FeatureStoreBatch())
+            swap(&later[later.count - 1], &waiting[index].batch)
             reasons.merge(waiting[index].reasons, uniquingKeysWith: +)
         }
+        batch.append(contentsOf: later)
+        later = []
         if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }

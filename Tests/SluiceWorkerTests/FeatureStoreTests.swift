@@ -113,6 +113,49 @@ struct FeatureStoreTests {
         try await scratch.drop()
     }
 
+    /// Many micro-batches merged at once (one transaction of a paced commit) equal the same batches merged one by
+    /// one by the rule: log rows in order, the last write of each entity and each partition, entities and offsets
+    /// where they first appeared, offsets sorted.
+    @Test func mergingManyBatchesKeepsEachEntitysAndPartitionsLastWrite() throws {
+        var generator = SystemRandomNumberGenerator()
+        var batches: [FeatureStoreBatch] = []
+        var offset: Int64 = 0
+        for index in 0..<40 {
+            var batch = FeatureStoreBatch()
+            for _ in 0..<Int.random(in: 0...12, using: &generator) {
+                let entity = "e\(Int.random(in: 0..<30, using: &generator))"
+                batch.logRows.append(Self.row(offset, entity: entity, millis: offset, json: "{}"))
+                offset += 1
+                if !batch.entities.contains(where: { $0.entity == entity }) {
+                    batch.entities.append(.init(entity: entity, topic: "t", partition: 0, eventTimeMillis: offset, featuresJSON: [],
+                                                state: [UInt8(index)]))
+                }
+            }
+            for partition in Set((0..<3).map { _ in Int32.random(in: 0..<5, using: &generator) }) {
+                batch.offsets.append(.init(topic: partition % 2 == 0 ? "a" : "b", partition: partition, nextOffset: Int64(index),
+                                           maxEventTimeMillis: nil, epoch: 1))
+            }
+            batches.append(batch)
+        }
+        var merged = batches[0]
+        merged.append(contentsOf: Array(batches.dropFirst()))
+
+        var order: [String] = []
+        var last: [String: UInt8] = [:]
+        var offsets: [String: Int64] = [:]
+        for batch in batches {
+            for write in batch.entities {
+                if last[write.entity] == nil { order.append(write.entity) }
+                last[write.entity] = write.state[0]
+            }
+            for write in batch.offsets { offsets["\(write.topic)/\(write.partition)"] = write.nextOffset }
+        }
+        #expect(merged.logRows.map(\.offset) == Array(0..<offset))
+        #expect(merged.entities.map(\.entity) == order)
+        #expect(merged.entities.map { $0.state[0] } == order.map { last[$0]! })
+        #expect(merged.offsets.map { "\($0.topic)/\($0.partition)=\($0.nextOffset)" } == offsets.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+    }
+
     /// The entity upsert's parameters, written straight from the entities' bytes, store what the writes hold:
     /// non-ASCII features, empty and binary states, merged batches (the later write wins), another feature set.
     @Test func entityUpsertsWrittenFromBytesStoreWhatTheWritesHold() async throws {
