@@ -180,7 +180,9 @@ package struct DriftMonitor: Sendable {
             makeWindow(built)
             outcome.reference = built
         }
-        guard var window else { return outcome }
+        // Moved out, not copied: with `self.window` still holding its counts, the first `add` would copy the whole
+        // window (every sub-window's bins) on each call.
+        guard var window = self.window.take() else { return outcome }
         defer { self.window = window }
         while index < scores.count {
             let time = eventTimes[index]
