@@ -290,8 +290,8 @@ package final class Worker: Sendable {
         queue.isReady(interval: setup.commitIntervalNanos, maxEvents: setup.config.flush.maxEvents)
     }
 
-    /// Takes the pending micro-batch, scores it, feeds the drift monitor, serializes the states it touched, and
-    /// queues its messages to Kafka; its transaction comes later (`startCommit`).
+    /// Takes the pending micro-batch, scores it, feeds the drift monitor, queues its messages to Kafka, and then
+    /// serializes the states it touched; its transaction comes later (`startCommit`).
     private func publish(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async -> Scored {
         var pending = pipeline.takePending()
         counters.withLock { $0.scoredBatches += 1 }
@@ -303,11 +303,6 @@ package final class Worker: Sendable {
             alerts = monitor(&pipeline, &pending, champion: champion, scores: scored.scores)
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
-        pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
-        // The log rows' COPY data is encoded here, while the previous transaction runs, not inside this batch's
-        // (where the server would wait for it). Should it fail, the transaction encodes them and reports the error.
-        try? pending.batch.encodeLogRows()
-        let t2 = DispatchTime.now().uptimeNanoseconds
         takeFences(&pipeline, &queue)
         if !queue.fenced.isEmpty {
             let fenced = queue.fenced
@@ -321,8 +316,16 @@ package final class Worker: Sendable {
                 } ?? false
             }
         }
-        // Dead letters and predictions go out now, in order; the transaction waits for their acknowledgements.
+        // Dead letters and predictions go out now, in order, before the states are serialized (which only the
+        // transaction needs); the transaction waits for their acknowledgements.
         let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message) + alerts)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
+        if !queue.fenced.isEmpty { Self.dropFenced(&pending.batch, queue.fenced) }
+        // The log rows' COPY data is encoded here, while the previous transaction runs, not inside this batch's
+        // (where the server would wait for it). Should it fail, the transaction encodes them and reports the error.
+        try? pending.batch.encodeLogRows()
+        let t3 = DispatchTime.now().uptimeNanoseconds
         if let champion = scored.champion {
             metrics.scored(model: champion.name, version: champion.version, predictions: predictions.count, nanos: t1 - t0)
             let consumedAt = pending.consumedAt
@@ -334,7 +337,7 @@ package final class Worker: Sendable {
             }
         }
         return Scored(batch: pending.batch, deliveries: deliveries, reasons: pending.reasons, predicted: predictions.count,
-                      consumedAt: pending.consumedAt, scoreNanos: t1 - t0, serializeNanos: t2 - t1, generation: pending.generation,
+                      consumedAt: pending.consumedAt, scoreNanos: t1 - t0, serializeNanos: t3 - t2, generation: pending.generation,
                       events: pending.count)
     }
 
