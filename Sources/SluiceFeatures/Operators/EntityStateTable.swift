@@ -187,38 +187,40 @@ package struct EntityStateTable: Sendable {
     package mutating func findOrInsert(_ count: Int, id: (Int) -> String, into indices: UnsafeMutableBufferPointer<Int>) -> Int {
         precondition(indices.count >= count, "indices must hold one index per id")
         var inserted = 0
-        // The ids are all read before the table is: reading a field of `self` after calling the
-        // caller's closure made the compiler copy the whole table around each call.
+        // The ids are all read before the table is, and the lookups run outside any closure: reading
+        // `self` after calling the caller's closure, or from a closure, made the compiler copy the
+        // whole table around each call (a retain and a release of every reference it holds).
         let seed = self.seed
         let mask = self.mask
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(count, 1)) { hashes in
-            withUnsafeTemporaryAllocation(of: String.self, capacity: Swift.max(count, 1)) { ids in
-                for i in 0..<count {
-                    let entityID = id(i)
-                    ids.initializeElement(at: i, to: entityID)
-                    hashes[i] = XXHash64.hash(entityID, seed: seed)
-                }
-                slots.withUnsafeBufferPointer { s in
-                    for i in 0..<count { prefetch(s.baseAddress! + (Int(truncatingIfNeeded: hashes[i]) & mask)) }
-                    entries.withUnsafeBufferPointer { e in
-                        guard let entryBase = e.baseAddress else { return }
-                        for i in 0..<count {
-                            let word = s[Int(truncatingIfNeeded: hashes[i]) & mask]
-                            if word != 0 { prefetch(entryBase + (Int(truncatingIfNeeded: word & 0xFFFF_FFFF) - 1)) }
-                        }
+        var ids: [String] = []
+        ids.reserveCapacity(count)
+        let hashes = [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count {
+                let entityID = id(i)
+                ids.append(entityID)
+                buffer.initializeElement(at: i, to: XXHash64.hash(entityID, seed: seed))
+            }
+            initialized = count
+        }
+        hashes.withUnsafeBufferPointer { h in
+            slots.withUnsafeBufferPointer { s in
+                for i in 0..<count { prefetch(s.baseAddress! + (Int(truncatingIfNeeded: h[i]) & mask)) }
+                entries.withUnsafeBufferPointer { e in
+                    guard let entryBase = e.baseAddress else { return }
+                    for i in 0..<count {
+                        let word = s[Int(truncatingIfNeeded: h[i]) & mask]
+                        if word != 0 { prefetch(entryBase + (Int(truncatingIfNeeded: word & 0xFFFF_FFFF) - 1)) }
                     }
                 }
-                for i in 0..<count {
-                    let entityID = ids[i]
-                    let (slot, found) = probe(entityID, hash: hashes[i])
-                    if found {
-                        indices[i] = entryIndex(inSlot: slot)
-                    } else {
-                        indices[i] = insertNew(entityID, hash: hashes[i], slot: slot, state: engine.makeState())
-                        inserted += 1
-                    }
-                }
-                UnsafeMutableBufferPointer(rebasing: ids[..<count]).deinitialize()
+            }
+        }
+        for i in 0..<count {
+            let (slot, found) = probe(ids[i], hash: hashes[i])
+            if found {
+                indices[i] = entryIndex(inSlot: slot)
+            } else {
+                indices[i] = insertNew(ids[i], hash: hashes[i], slot: slot, state: engine.makeState())
+                inserted += 1
             }
         }
         return inserted
