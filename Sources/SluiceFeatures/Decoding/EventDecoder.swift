@@ -305,10 +305,11 @@ package struct EventDecoder: Sendable {
             var hint = event.memberOrderHint
             var order: UInt64 = 0
             var orderShift: UInt64 = 0
+            guard scanner.peek() == UInt8(ascii: "\"") else {
+                throw .syntax("expected '\"' to start an object member name", at: scanner.pos, in: scanner)
+            }
+            // Each iteration starts at a member name's opening quote.
             while true {
-                guard scanner.peek() == UInt8(ascii: "\"") else {
-                    throw .syntax("expected '\"' to start an object member name", at: scanner.pos, in: scanner)
-                }
                 let guess = Int(truncatingIfNeeded: hint & 0xFF) &- 1
                 hint >>= 8
                 var slot = -1
@@ -336,11 +337,22 @@ package struct EventDecoder: Sendable {
                 } else {
                     try scanConfiguredMember(slot, fastPath: slots[slot].fastPath, &scanner, progress: &progress, event: &event)
                 }
+                // The compact separator, `,"` right after the value (how producers write): one 16-bit
+                // comparison instead of the whitespace checks around ',' and the name's quote.
+                let p = scanner.pos
+                if p + 2 <= scanner.count,
+                   UInt16(littleEndian: UnsafeRawPointer(scanner.base + p).loadUnaligned(as: UInt16.self)) == Self.commaQuote {
+                    scanner.pos = p + 1
+                    continue
+                }
                 scanner.skipWhitespace()
                 let b = scanner.peek()
                 if b == UInt8(ascii: ",") {
                     scanner.pos += 1
                     scanner.skipWhitespace()
+                    guard scanner.peek() == UInt8(ascii: "\"") else {
+                        throw .syntax("expected '\"' to start an object member name", at: scanner.pos, in: scanner)
+                    }
                     continue
                 }
                 if b == UInt8(ascii: "}") {
@@ -356,6 +368,11 @@ package struct EventDecoder: Sendable {
             throw .syntax("expected end of input after the top-level object", at: scanner.pos, in: scanner)
         }
     }
+
+    /// The bytes `,"` loaded as a little-endian `UInt16` (computed, not a `static let`: that may cost a
+    /// `swift_once` check per use).
+    @inline(__always)
+    static var commaQuote: UInt16 { UInt16(UInt8(ascii: ",")) | UInt16(UInt8(ascii: "\"")) << 8 }
 
     /// When the member name at `scanner.pos` (its opening quote) is `slot`'s name, the offset just past
     /// its closing quote; nil when it is not (or the slot's name is not `isPredictable`).
