@@ -304,9 +304,8 @@ package final class Worker: Sendable {
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
         takeFences(&pipeline, &queue)
-        if !queue.fenced.isEmpty {
-            let fenced = queue.fenced
-            Self.dropFenced(&pending.batch, fenced)
+        let fenced = queue.fenced
+        if !fenced.isEmpty {
             predictions.removeAll { fenced.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) }
             pending.deadLetters.removeAll { message in
                 message.headers.first { $0.name == "sluice.source.topic" }.map { topic in
@@ -321,7 +320,7 @@ package final class Worker: Sendable {
         let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message) + alerts)
         let t2 = DispatchTime.now().uptimeNanoseconds
         pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
-        if !queue.fenced.isEmpty { Self.dropFenced(&pending.batch, queue.fenced) }
+        if !fenced.isEmpty { Self.dropFenced(&pending.batch, fenced) }
         // The log rows' COPY data is encoded here, while the previous transaction runs, not inside this batch's
         // (where the server would wait for it). Should it fail, the transaction encodes them and reports the error.
         try? pending.batch.encodeLogRows()
@@ -410,7 +409,6 @@ package final class Worker: Sendable {
             reasons.merge(waiting[index].reasons, uniquingKeysWith: +)
         }
         batch.append(contentsOf: later)
-        later = []
         if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }

@@ -39,7 +39,8 @@ enum BenchWorker {
         var topic: String
         var microBatch = 5_000
         var maxInterval: Duration = .milliseconds(500)
-        var commitInterval: Duration = .milliseconds(100)
+        /// `flush.commit_interval`; nil keeps the configuration's.
+        var commitInterval: Duration? = nil
         var pollBatchSize = 2_000
         var synchronousCommit = true
         var explainTopK = 0
@@ -81,7 +82,7 @@ enum BenchWorker {
         config.deadLetter.topicSuffix = ".dlq"
         config.flush.maxEvents = settings.microBatch
         config.flush.maxInterval = settings.maxInterval
-        config.flush.commitInterval = settings.commitInterval
+        if let commitInterval = settings.commitInterval { config.flush.commitInterval = commitInterval }
         config.outputs.predictionsTopic = settings.topic + ".predictions"
         config.outputs.alertsTopic = settings.topic + ".alerts"
         config.model.explainTopK = settings.explainTopK

@@ -45,8 +45,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Longest a micro-batch stays open, in milliseconds (flush.max_interval). Default: 500, with --rate 5.")
     var maxIntervalMs: Int?
 
-    @Option(help: "Least time between the starts of two transactions, in milliseconds (flush.commit_interval), unless a whole micro-batch waits. Default: 100.")
-    var commitIntervalMs: Int = 100
+    @Option(help: "Least time between the starts of two transactions, in milliseconds (flush.commit_interval), unless a whole micro-batch waits. Default: the configuration's (100).")
+    var commitIntervalMs: Int?
 
     @Option(help: "Most messages per consumer poll (kafka.consumer.poll_batch_size), at most the micro-batch; a poll never waits to fill it.")
     var pollBatch: Int = 2_000
@@ -175,7 +175,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         settings.microBatch = microBatch
         let maxInterval = maxIntervalMs ?? (rate == nil ? 500 : 5)
         settings.maxInterval = .milliseconds(maxInterval)
-        settings.commitInterval = .milliseconds(commitIntervalMs)
+        settings.commitInterval = commitIntervalMs.map { .milliseconds($0) }
         // A poll batch larger than the micro-batch would make every micro-batch a poll batch.
         settings.pollBatchSize = min(microBatch, pollBatch)
         settings.linger = .milliseconds(lingerMs ?? (rate == nil ? 5 : 1))
@@ -358,7 +358,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let catchUp = rate == nil ? nil : producerEnded.map { Double(caughtUp > $0 ? caughtUp - $0 : 0) / 1e6 }
         return PipelineBenchResult(
             mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: topicPartitions,
-            microBatch: microBatch, maxIntervalMs: maxInterval, commitIntervalMs: commitIntervalMs, pollBatchSize: settings.pollBatchSize,
+            microBatch: microBatch, maxIntervalMs: maxInterval, commitIntervalMs: Int(setup.commitIntervalNanos / 1_000_000), pollBatchSize: settings.pollBatchSize,
             model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, keyFilter: !noKeyFilter, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,
             eventsPerSecHalves: watch.halvesEventsPerSecond.map { [$0.first, $0.second] }, committedProgress: watch.progress,
