@@ -32,10 +32,11 @@ package struct FeatureStoreBatch: Sendable {
         package var partition: Int32
         /// The entity's latest event time; the online features are its values as of then.
         package var eventTimeMillis: Int64
-        package var featuresJSON: [UInt8]
-        package var state: [UInt8]
+        /// The features as a JSON object. Like `state`, a slice: the writes of one micro-batch share one buffer.
+        package var featuresJSON: ArraySlice<UInt8>
+        package var state: ArraySlice<UInt8>
 
-        package init(entity: String, topic: String, partition: Int32, eventTimeMillis: Int64, featuresJSON: [UInt8], state: [UInt8]) {
+        package init(entity: String, topic: String, partition: Int32, eventTimeMillis: Int64, featuresJSON: ArraySlice<UInt8>, state: ArraySlice<UInt8>) {
             self.entity = entity
             self.topic = topic
             self.partition = partition
@@ -52,12 +53,13 @@ package struct FeatureStoreBatch: Sendable {
         package var entity: String
         package var eventID: String?
         package var eventTimeMillis: Int64
-        package var featuresJSON: [UInt8]
-        package var predictionID: String
+        /// The event's features as a JSON object; a slice, so the rows of one micro-batch share one buffer.
+        package var featuresJSON: ArraySlice<UInt8>
         /// The prediction made for this event, when a model scored it.
         package var prediction: Prediction?
 
-        package init(topic: String, partition: Int32, offset: Int64, entity: String, eventID: String?, eventTimeMillis: Int64, featuresJSON: [UInt8], predictionID: String, prediction: Prediction? = nil) {
+        package init(topic: String, partition: Int32, offset: Int64, entity: String, eventID: String?, eventTimeMillis: Int64, featuresJSON: ArraySlice<UInt8>,
+                     prediction: Prediction? = nil) {
             self.prediction = prediction
             self.topic = topic
             self.partition = partition
@@ -66,7 +68,33 @@ package struct FeatureStoreBatch: Sendable {
             self.eventID = eventID
             self.eventTimeMillis = eventTimeMillis
             self.featuresJSON = featuresJSON
-            self.predictionID = predictionID
+        }
+
+        /// `<topic>/<partition>/<offset>` (DESIGN.md): derived from the event's position, so a replay gives its
+        /// prediction the same id.
+        package var predictionID: String { "\(topic)/\(partition)/\(offset)" }
+
+        /// Calls `body` with the id's bytes after the topic, `/<partition>/<offset>`, written on the stack: the id is
+        /// written out without making a `String` per row.
+        package func withPredictionIDSuffix<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            // "/" + at most 11 characters of an Int32 + "/" + at most 20 of an Int64.
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+                var end = buffer.count
+                func prepend(_ value: Int64) {
+                    var magnitude = value.magnitude
+                    repeat {
+                        end -= 1
+                        buffer[end] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                        magnitude /= 10
+                    } while magnitude > 0
+                    if value < 0 { end -= 1; buffer[end] = UInt8(ascii: "-") }
+                    end -= 1
+                    buffer[end] = UInt8(ascii: "/")
+                }
+                prepend(offset)
+                prepend(Int64(partition))
+                return try body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[end...])))
+            }
         }
     }
 
@@ -213,7 +241,7 @@ package struct FeatureStoreBatch: Sendable {
 
     private static func encodedSizeBound(_ row: LogRow) -> Int {
         var bytes = 2 + 15 * 4 + 4 + 8 + 8 + 4 + 8 + 8 + row.topic.utf8.count + row.entity.utf8.count
-            + (row.eventID?.utf8.count ?? 0) + row.featuresJSON.count + row.predictionID.utf8.count
+            + (row.eventID?.utf8.count ?? 0) + row.featuresJSON.count + row.topic.utf8.count + 32
         if let p = row.prediction {
             bytes += p.modelName.utf8.count + (p.explanationJSON?.count ?? 0) + 24 + (p.scores?.count ?? 0) * 12
         }
@@ -229,8 +257,11 @@ package struct FeatureStoreBatch: Sendable {
         try encoder.write(row.eventID)
         try encoder.write(PostgresTimestamp(millisecondsSinceUnixEpoch: row.eventTimeMillis))
         // json's binary form is its UTF-8 text.
-        try encoder.write(row.featuresJSON)
-        try encoder.write(row.predictionID)
+        try row.featuresJSON.withUnsafeBytes { try encoder.write(bytes: $0) }
+        try encoder.writeField { buffer in
+            buffer.writeString(row.topic)
+            row.withPredictionIDSuffix { buffer.writeBytes($0) }
+        }
         if let p = row.prediction {
             try encoder.write(p.modelName)
             encoder.write(p.modelVersion)
@@ -267,8 +298,8 @@ package struct FeatureStoreBatch: Sendable {
                 try PostgresTimestamp(millisecondsSinceUnixEpoch: entities[i].eventTimeMillis).encode(into: &buffer)
             }
             // The features JSON is written by the pipeline from validated UTF-8, so its bytes are valid `text` as they are.
-            try bindings.appendArray(of: .text, as: .textArray, count: entities.count) { i, buffer in buffer.writeBytes(entities[i].featuresJSON) }
-            try bindings.appendArray(of: .bytea, as: .byteaArray, count: entities.count) { i, buffer in buffer.writeBytes(entities[i].state) }
+            try bindings.appendArray(of: .text, as: .textArray, count: entities.count) { i, buffer in entities[i].featuresJSON.withUnsafeBytes { buffer.writeBytes($0) } }
+            try bindings.appendArray(of: .bytea, as: .byteaArray, count: entities.count) { i, buffer in entities[i].state.withUnsafeBytes { buffer.writeBytes($0) } }
             try bindings.append(featureSet)
             return bindings
         }

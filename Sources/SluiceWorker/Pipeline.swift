@@ -41,6 +41,10 @@ struct Pipeline {
         var consumedAt: [(nanos: UInt64, events: Int)] = []
         /// The batch's number (``Pipeline/evictColdEntities(keepingFrom:)``), set when it is taken.
         var generation: UInt64 = 0
+        /// The log rows' features JSON, one after the other (`featureEnds[i]` ends row `i`'s): one buffer for the
+        /// micro-batch, not one allocation per row. `takePending()` gives each row its slice of it.
+        var featureBytes: [UInt8] = []
+        var featureEnds: [Int] = []
     }
 
     let setup: WorkerSetup
@@ -68,6 +72,8 @@ struct Pipeline {
     private var json = JSONOutputWriter()
     /// `{"name":` / `,"name":` for each feature, escaped once.
     private let keyPrefixes: [[UInt8]]
+    /// The poll batch's decoded events: `decoded[0..<decodedCount]` (message index, event). The entries are kept
+    /// between batches and decoded into in place, so an event's values reuse the buffer of the entry's last one.
     private var decoded: [(index: Int, event: DecodedEvent)] = []
 
     init(setup: WorkerSetup, logger: Logger) {
@@ -159,9 +165,8 @@ struct Pipeline {
             let rows = pending.batch.logRows.count - rowsBefore
             if rows > 0 { pending.consumedAt.append((arrived, rows)) }
         }
-        decoded.removeAll(keepingCapacity: true)
+        var decodedCount = 0
         var misses: [String: KafkaTopicPartition] = [:]
-        var event = DecodedEvent()
         // A poll batch holds runs of messages from one partition: its ownership and next offset are looked up and
         // stored once per run, not once per message.
         var run: (tp: KafkaTopicPartition, owned: Bool, next: Int64)? = nil
@@ -175,13 +180,17 @@ struct Pipeline {
             guard run!.owned else { continue }
             pending.count += 1
             run!.next = message.offset + 1
-            if let error = message.withUnsafeValue({ setup.decoder.decode($0, nowMillis: now, into: &event) }) {
+            if decodedCount == decoded.count { decoded.append((index, DecodedEvent())) }
+            let slot = decodedCount
+            if let error = message.withUnsafeValue({ setup.decoder.decode($0, nowMillis: now, into: &decoded[slot].event) }) {
                 deadLetter(message, reason: error.reason.rawValue, description: error.description)
                 continue
             }
+            decoded[slot].index = index
+            decodedCount += 1
+            let entity = decoded[slot].event.entityID
             // `index(forKey:)`, not `entities[id] == nil`: the subscript would copy the cached state out to compare it.
-            if entities.index(forKey: event.entityID) == nil, misses[event.entityID] == nil { misses[event.entityID] = tp }
-            decoded.append((index, event))
+            if entities.index(forKey: entity) == nil, misses[entity] == nil { misses[entity] = tp }
         }
         if let previous = run, previous.owned { pending.nextOffsets[previous.tp] = previous.next }
         if !misses.isEmpty { try await restore(misses, store: store) }
@@ -189,33 +198,36 @@ struct Pipeline {
         let lateness = setup.allowedLatenessMillis
         // The partition of the current run of events, taken out of `partitions` while the run lasts (one lookup
         // per run) and put back when it ends; nil when the partition is not owned (fenced by the restore).
-        var current: (tp: KafkaTopicPartition, state: PartitionState?, idPrefix: String)? = nil
+        var current: (tp: KafkaTopicPartition, state: PartitionState?)? = nil
         func endRun() {
             if let run = current, let state = run.state { partitions[run.tp] = state }
             current = nil
         }
-        for (index, event) in decoded {
+        for slot in 0..<decodedCount {
+            let index = decoded[slot].index
             let message = batch[index]
             let tp = message.topicPartition
             if current?.tp != tp {
                 endRun()
-                current = (tp, partitions[tp], "\(tp.topic)/\(tp.partition)/")
+                current = (tp, partitions[tp])
             }
             // Fenced by the restore: another worker owns the partition now.
             guard current!.state != nil else { continue }
-            if current!.state!.tracker.isLate(event.eventTimeMillis, allowedLatenessMillis: lateness) {
+            if current!.state!.tracker.isLate(decoded[slot].event.eventTimeMillis, allowedLatenessMillis: lateness) {
                 let watermark = current!.state!.tracker.watermark(allowedLatenessMillis: lateness)
-                deadLetter(message, reason: "late", description: "late: event time \(formatRFC3339(millis: event.eventTimeMillis)) is before the watermark \(formatRFC3339(millis: watermark)) of \(tp) (allowed lateness \(lateness) ms)")
+                deadLetter(message, reason: "late", description: "late: event time \(formatRFC3339(millis: decoded[slot].event.eventTimeMillis)) is before the watermark \(formatRFC3339(millis: watermark)) of \(tp) (allowed lateness \(lateness) ms)")
                 continue
             }
-            current!.state!.tracker.observe(event.eventTimeMillis)
-            let firstInBatch = Self.apply(event, from: tp, in: generation, engine: setup.engine,
-                                          to: &entities[event.entityID, default: CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)],
+            current!.state!.tracker.observe(decoded[slot].event.eventTimeMillis)
+            let firstInBatch = Self.apply(decoded[slot].event, from: tp, in: generation, engine: setup.engine,
+                                          to: &entities[decoded[slot].event.entityID, default: CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)],
                                           output: &output)
-            if firstInBatch, pending.dirtySet.insert(event.entityID).inserted { pending.dirtyEntities.append(event.entityID) }
+            if firstInBatch, pending.dirtySet.insert(decoded[slot].event.entityID).inserted { pending.dirtyEntities.append(decoded[slot].event.entityID) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
-                topic: tp.topic, partition: tp.partition, offset: message.offset, entity: event.entityID, eventID: event.eventID,
-                eventTimeMillis: event.eventTimeMillis, featuresJSON: featuresJSON(output), predictionID: current!.idPrefix + String(message.offset)))
+                topic: tp.topic, partition: tp.partition, offset: message.offset, entity: decoded[slot].event.entityID, eventID: decoded[slot].event.eventID,
+                eventTimeMillis: decoded[slot].event.eventTimeMillis, featuresJSON: []))
+            Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &pending.featureBytes)
+            pending.featureEnds.append(pending.featureBytes.count)
             for (value, isString) in zip(output, setup.stringFeatures) {
                 switch value {
                 case .double(let d): pending.rows.append(d)
@@ -249,6 +261,14 @@ struct Pipeline {
     mutating func takePending() -> Pending {
         var taken = pending
         pending = Pending()
+        // Each log row gets its slice of the batch's features buffer (no copy; the slices share it).
+        var start = 0
+        for (row, end) in taken.featureEnds.enumerated() {
+            taken.batch.logRows[row].featuresJSON = taken.featureBytes[start..<end]
+            start = end
+        }
+        taken.featureBytes = []
+        taken.featureEnds = []
         taken.generation = generation
         generation += 1
         for (tp, next) in taken.nextOffsets.sorted(by: { $0.key < $1.key }) {
@@ -264,32 +284,43 @@ struct Pipeline {
     /// The rows for the entities a micro-batch touched: state (old tiles evicted) and the features as of each
     /// entity's latest event.
     mutating func entityWrites(for dirty: [String]) -> [FeatureStoreBatch.EntityWrite] {
-        var writes: [FeatureStoreBatch.EntityWrite] = []
-        writes.reserveCapacity(dirty.count)
+        // The states and the features JSON go into two buffers for the whole batch, each write a slice of them
+        // (made once the buffers are complete: a slice taken earlier would make the next append copy the buffer).
+        var stateBytes: [UInt8] = []
+        var featureBytes: [UInt8] = []
+        var spans: [(entity: String, owner: KafkaTopicPartition, latest: Int64, state: Int, features: Int)] = []
+        spans.reserveCapacity(dirty.count)
         let lateness = setup.allowedLatenessMillis
         for entity in dirty {
             // Through the entry's index: one hash per entity, and the entry is used in place, never copied out.
             guard let index = entities.index(forKey: entity),
-                  let (owner, latest, bytes) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
-                                                                 engine: setup.engine, output: &output) else { continue }
+                  let (owner, latest) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
+                                                          engine: setup.engine, output: &output, into: &stateBytes) else { continue }
+            Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &featureBytes)
+            spans.append((entity, owner, latest, stateBytes.count, featureBytes.count))
+        }
+        var writes: [FeatureStoreBatch.EntityWrite] = []
+        writes.reserveCapacity(spans.count)
+        var (stateStart, featureStart) = (0, 0)
+        for span in spans {
             writes.append(FeatureStoreBatch.EntityWrite(
-                entity: entity, topic: owner.topic, partition: owner.partition,
-                eventTimeMillis: latest, featuresJSON: featuresJSON(output), state: bytes))
+                entity: span.entity, topic: span.owner.topic, partition: span.owner.partition, eventTimeMillis: span.latest,
+                featuresJSON: featureBytes[featureStart..<span.features], state: stateBytes[stateStart..<span.state]))
+            (stateStart, featureStart) = (span.state, span.features)
         }
         return writes
     }
 
     /// Evicts an entity's tiles older than its partition's watermark, puts its values as of its latest event in
-    /// `output` and serializes its state; nil when its partition is no longer owned.
+    /// `output` and appends its serialized state to `bytes`; nil when its partition is no longer owned.
     private static func stateToWrite(_ entry: inout CachedEntity, partitions: [KafkaTopicPartition: PartitionState], lateness: Int64,
-                                     engine: FeatureEngine, output: inout [FieldValue]) -> (KafkaTopicPartition, Int64, [UInt8])? {
+                                     engine: FeatureEngine, output: inout [FieldValue], into bytes: inout [UInt8]) -> (KafkaTopicPartition, Int64)? {
         guard let partition = partitions[entry.partition] else { return nil }
         entry.state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
         let latest = entry.state.latestEventTimeMillis
         engine.values(of: entry.state, asOf: latest, output: &output)
-        var bytes: [UInt8] = []
         entry.state.serialize(into: &bytes)
-        return (entry.partition, latest, bytes)
+        return (entry.partition, latest)
     }
 
     /// Partitions a state restore found claimed by another worker since this one claimed them (reported once): the
@@ -350,10 +381,9 @@ struct Pipeline {
         }
     }
 
-    private mutating func featuresJSON(_ values: [FieldValue]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24 * values.count + 2)
-        for (prefix, value) in zip(keyPrefixes, values) {
+    /// Appends the features as a JSON object (`prefixes`: each feature's `{"name":` / `,"name":`).
+    private static func appendFeaturesJSON(_ values: [FieldValue], prefixes: [[UInt8]], json: inout JSONOutputWriter, to bytes: inout [UInt8]) {
+        for (prefix, value) in zip(prefixes, values) {
             bytes += prefix
             switch value {
             case .double(let d) where d.isFinite: JSONNumberText.append(d, to: &bytes)
@@ -367,7 +397,6 @@ struct Pipeline {
         }
         bytes.append(values.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: "}"))
         if values.isEmpty { bytes.append(UInt8(ascii: "}")) }
-        return bytes
     }
 
     private mutating func deadLetter(_ message: KafkaMessage, reason: String, description: String) {

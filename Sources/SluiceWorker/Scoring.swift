@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SluiceFeatureStore
 import SluiceFeatures
 import SluiceInference
 import SluiceMonitoring
@@ -144,7 +145,8 @@ enum System {
 /// binary and regression models and an array of class probabilities for multiclass models.
 ///
 /// One encoder serves one micro-batch: the parts that are the same for every row (`scored_at`, the model
-/// objects) are encoded once, the rest is appended byte by byte without intermediate strings.
+/// objects) are encoded once, the rest is appended byte by byte without intermediate strings, every message into
+/// one buffer whose slices are the messages' keys and values (one allocation per batch, not two per message).
 struct PredictionEncoder {
     private var out: [UInt8] = []
     private let scoredAt: [UInt8]
@@ -167,20 +169,24 @@ struct PredictionEncoder {
             Array(#","challenger":{"name":"#.utf8) + encoded { $0.string(model.name) } + Array(#","version":\#(model.version),"score":"#.utf8)
         }
         featureNames = champion.model.featureNames.map { name in encoded { $0.string(name) } }
-        out.reserveCapacity(1_024)
     }
 
-    mutating func encode(predictionID: String, eventID: String?, entity: String, eventTimeMillis: Int64,
-                         champion: ModelScores, challenger: ModelScores?, row: Int, featuresJSON: [UInt8]) -> [UInt8] {
-        out.removeAll(keepingCapacity: true)
-        append(#"{"prediction_id":"#)
-        quoted(predictionID)
-        append(#","event_id":"#)
-        if let eventID { quoted(eventID) } else { append("null") }
+    /// Appends log row `row`'s prediction message to the encoder's bytes, its key (the entity) first.
+    /// - Returns: where the key and the value lie in the bytes ``takeBytes()`` returns.
+    mutating func append(_ logRow: FeatureStoreBatch.LogRow, champion: ModelScores, challenger: ModelScores?, row: Int) -> (key: Range<Int>, value: Range<Int>) {
+        let keyStart = out.count
+        var entity = logRow.entity
+        entity.withUTF8 { out.append(contentsOf: $0) }
+        let valueStart = out.count
+        append(#"{"prediction_id":""#)
+        stringContents(logRow.topic)
+        logRow.withPredictionIDSuffix { out.append(contentsOf: $0) }
+        append(#"","event_id":"#)
+        if let eventID = logRow.eventID { quoted(eventID) } else { append("null") }
         append(#","entity_id":"#)
-        quoted(entity)
+        quoted(logRow.entity)
         append(#","event_time":""#)
-        RFC3339Timestamp.append(millis: eventTimeMillis, to: &out)
+        RFC3339Timestamp.append(millis: logRow.eventTimeMillis, to: &out)
         append(#"","scored_at":"#)
         out += scoredAt
         append(#","model":"#)
@@ -188,7 +194,7 @@ struct PredictionEncoder {
         append(#","score":"#)
         score(champion, row: row)
         append(#","features":"#)
-        out += featuresJSON
+        out += logRow.featuresJSON
         append(#","explanation":"#)
         explanation(champion, row: row)
         if let challenger, let challengerPrefix {
@@ -197,17 +203,27 @@ struct PredictionEncoder {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
-        // An exact-size copy: returning `out` itself would make the next `removeAll(keepingCapacity:)` allocate a
-        // fresh 1 KiB buffer, and every queued message would hold one.
-        return out.withUnsafeBufferPointer { Array($0) }
+        return (keyStart..<valueStart, valueStart..<out.count)
+    }
+
+    /// Makes room for `bytes` more bytes of messages.
+    mutating func reserve(_ bytes: Int) {
+        out.reserveCapacity(out.count + bytes)
+    }
+
+    /// Hands over the messages appended so far (the messages' keys and values are slices of it) and starts afresh.
+    mutating func takeBytes() -> [UInt8] {
+        defer { out = [] }
+        return out
     }
 
     /// The explanation as a JSON array for the feature log (`[{"feature":…,"contribution":…}]`), nil when off.
     mutating func explanationJSON(_ scores: ModelScores, row: Int) -> [UInt8]? {
         guard !scores.explanations.isEmpty else { return nil }
-        out.removeAll(keepingCapacity: true)
+        let start = out.count
         explanation(scores, row: row)
-        return out
+        defer { out.removeSubrange(start...) }
+        return Array(out[start...])
     }
 
     private mutating func explanation(_ scores: ModelScores, row: Int) {
@@ -248,18 +264,23 @@ struct PredictionEncoder {
 
     /// A JSON string: plain bytes copied at once, escaping only when a byte needs it.
     private mutating func quoted(_ text: String) {
+        out.append(UInt8(ascii: "\""))
+        stringContents(text)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A JSON string's contents, without the quotes.
+    private mutating func stringContents(_ text: String) {
         var text = text
         let plain = text.withUTF8 { bytes in
             bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
         }
         if plain {
-            out.append(UInt8(ascii: "\""))
             text.withUTF8 { out.append(contentsOf: $0) }
-            out.append(UInt8(ascii: "\""))
         } else {
             var writer = JSONOutputWriter(capacity: text.utf8.count + 8)
             writer.string(text)
-            out += writer.bytes
+            out.append(contentsOf: writer.bytes.dropFirst().dropLast())
         }
     }
 }

@@ -496,17 +496,24 @@ package final class Worker: Sendable {
         let scoredAt = Int64(Date().timeIntervalSince1970 * 1_000)
         let topic = setup.config.outputs.predictionsTopic
         var encoder = PredictionEncoder(scoredAtMillis: scoredAt, champion: champion, challenger: challenger?.model)
-        var messages: [PredictionMessage] = []
-        messages.reserveCapacity(rowCount)
+        var spans: [(key: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(rowCount)
         // Rows read through the buffer are borrowed: a `let row = logRows[index]` would retain and release each
-        // of the row's five references.
+        // of the row's references.
         pending.batch.logRows.withUnsafeBufferPointer { rows in
             for index in 0..<rowCount {
-                let bytes = encoder.encode(predictionID: rows[index].predictionID, eventID: rows[index].eventID, entity: rows[index].entity,
-                                           eventTimeMillis: rows[index].eventTimeMillis, champion: scores, challenger: challenger, row: index,
-                                           featuresJSON: rows[index].featuresJSON)
+                spans.append(encoder.append(rows[index], champion: scores, challenger: challenger, row: index))
+                // Room for the rest, judged from the first message.
+                if index == 0 { encoder.reserve((rowCount - 1) * (spans[0].value.upperBound + 64)) }
+            }
+        }
+        let bytes = encoder.takeBytes()
+        var messages: [PredictionMessage] = []
+        messages.reserveCapacity(rowCount)
+        pending.batch.logRows.withUnsafeBufferPointer { rows in
+            for index in 0..<rowCount {
                 messages.append(PredictionMessage(topic: rows[index].topic, partition: rows[index].partition, message: KafkaProducerMessage(
-                    topic: topic, key: Array(rows[index].entity.utf8), value: bytes)))
+                    topic: topic, keyBytes: bytes[spans[index].key], valueBytes: bytes[spans[index].value])))
             }
         }
         for index in 0..<rowCount {

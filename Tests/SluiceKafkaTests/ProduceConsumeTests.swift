@@ -80,6 +80,48 @@ struct ProduceConsumeTests {
 
     /// A poll hands over what has been fetched at once: it does not hold a few messages back until its batch is
     /// full or its timeout has passed (librdkafka's batch call alone would, adding up to the poll timeout to latency).
+    /// The worker encodes a micro-batch's predictions into one buffer and gives each message slices of it; the
+    /// producer names topics by handle. Slices at any offset (empty and null ones included) arrive as sliced, and a
+    /// batch alternating between two topics lands each message in its own topic.
+    @Test func keysAndValuesSlicedFromOneBufferArriveAsSlicedAcrossTopics() async throws {
+        let topics = [TestKafka.uniqueTopic("sliced-a"), TestKafka.uniqueTopic("sliced-b")]
+        for topic in topics { try await TestKafka.createTopic(topic, partitions: 2) }
+        let count = 300
+        var buffer: [UInt8] = Array("prefix".utf8)
+        var spans: [(key: Range<Int>?, value: Range<Int>)] = []
+        for index in 0..<count {
+            var key: Range<Int>? = nil
+            if index % 7 != 0 {
+                let start = buffer.count
+                buffer += Array("k\(index)".utf8)
+                key = start..<buffer.count
+            }
+            let start = buffer.count
+            if index % 11 != 0 { buffer += Array("value \(index) ".utf8) + [UInt8](repeating: UInt8(index % 251), count: index % 50) }
+            spans.append((key, start..<buffer.count))
+        }
+        let messages = spans.enumerated().map { index, span in
+            KafkaProducerMessage(topic: topics[index % 3 == 1 ? 1 : 0], keyBytes: span.key.map { buffer[$0] }, valueBytes: buffer[span.value],
+                                 headers: [KafkaHeader(name: "index", text: String(index))])
+        }
+        let producer = try TestKafka.producer()
+        let reports = try await producer.sendBatch(messages)
+        #expect(zip(reports, messages).allSatisfy { $0.topic == $1.topic }, "each message landed in its own topic")
+        try await producer.close()
+
+        let consumer = try TestKafka.consumer(group: "g-\(topics[0])")
+        try consumer.subscribe(topics: topics)
+        let received = try await consume(consumer, count: count)
+        await consumer.close()
+        #expect(received.count == count)
+        for message in received {
+            let index = try #require(message.headers.first { $0.name == "index" }?.value.flatMap { Int(String(decoding: $0, as: UTF8.self)) })
+            #expect(message.topic == topics[index % 3 == 1 ? 1 : 0], "message \(index)'s topic")
+            #expect(message.key.map { Array($0) } == spans[index].key.map { Array(buffer[$0]) }, "message \(index)'s key")
+            #expect(Array(message.value) == Array(buffer[spans[index].value]), "message \(index)'s value")
+        }
+    }
+
     @Test func aPollHandsOverFetchedMessagesWithoutWaitingForAFullBatch() async throws {
         let topic = TestKafka.uniqueTopic("poll-latency")
         try await TestKafka.createTopic(topic, partitions: 1)

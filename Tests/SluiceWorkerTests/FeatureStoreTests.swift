@@ -30,7 +30,7 @@ struct FeatureStoreTests {
 
     static func row(_ offset: Int64, entity: String, millis: Int64, json: String) -> FeatureStoreBatch.LogRow {
         FeatureStoreBatch.LogRow(topic: "t", partition: 0, offset: offset, entity: entity, eventID: nil, eventTimeMillis: millis,
-                                 featuresJSON: Array(json.utf8), predictionID: "t/0/\(offset)")
+                                 featuresJSON: ArraySlice(json.utf8))
     }
 
     /// Migration 6 on a store that already holds data: ids become byte-wise ("C") without losing a row, and the
@@ -103,13 +103,45 @@ struct FeatureStoreTests {
         changed.logRows.removeLast()
         try await scratch.store.commit(changed, featureSet: "f")
         changed.logRows[0].offset = 5
-        changed.logRows[0].featuresJSON = Array(#"{"x":5}"#.utf8)
+        changed.logRows[0].featuresJSON = ArraySlice(#"{"x":5}"#.utf8)
         changed.discardEncodedLogRows()
         try await scratch.store.commit(changed, featureSet: "f")
 
         let rows = try await scratch.connection.query("SELECT source_offset, entity, features::text FROM \(scratch.schema).feature_log ORDER BY source_offset")
         #expect(try rows.map { "\(try $0.decode(Int64.self, column: 0)) \(try $0.decode(String.self, column: 1)) \(try $0.decode(String.self, column: 2))" }
                 == [#"0 a {"x":1}"#, #"1 b {"x":2}"#, #"2 a {"x":3}"#, #"3 c {"x":4}"#, #"5 c {"x":5}"#])
+        try await scratch.drop()
+    }
+
+    /// The feature log's `prediction_id` is written from each row's topic, partition and offset (no string kept per
+    /// row) and equals `<topic>/<partition>/<offset>` at every digit count; features and states that are slices of
+    /// one shared buffer (the pipeline's per-batch buffers) are written as their slices, not their buffers.
+    @Test func predictionIdsAndSlicedFeaturesAreWrittenExactly() async throws {
+        let scratch = try await Scratch()
+        let base: Int64 = 20_100 * Self.day
+        let shared = Array(#"[{"x":1}{"y":22}{}]"#.utf8)
+        let offsets: [Int64] = [0, 9, 10, 99, 100, 123_456_789_012, Int64.max - 1]
+        var batch = FeatureStoreBatch()
+        for (index, offset) in offsets.enumerated() {
+            var row = Self.row(offset, entity: "e\(index)", millis: base + Int64(index), json: "")
+            row.topic = "topic.with-dots_\(index % 2)"
+            row.partition = Int32([0, 7, 10, 2_147_483_647][index % 4])
+            row.featuresJSON = [shared[1..<8], shared[8..<16], shared[16..<18]][index % 3]
+            batch.logRows.append(row)
+        }
+        batch.entities = [FeatureStoreBatch.EntityWrite(entity: "e0", topic: "t", partition: 0, eventTimeMillis: base,
+                                                        featuresJSON: shared[8..<16], state: [9, 8, 7, 6, 5][1..<4])]
+        try batch.encodeLogRows()
+        try await scratch.store.commit(batch, featureSet: "f")
+
+        let rows = try await scratch.connection.query("SELECT prediction_id, features::text FROM \(scratch.schema).feature_log ORDER BY event_time")
+        let stored = try rows.map { "\(try $0.decode(String.self, column: 0)) \(try $0.decode(String.self, column: 1))" }
+        #expect(stored == batch.logRows.map { "\($0.topic)/\($0.partition)/\($0.offset) \(String(decoding: $0.featuresJSON, as: UTF8.self))" })
+        #expect(batch.logRows.map(\.predictionID) == batch.logRows.map { "\($0.topic)/\($0.partition)/\($0.offset)" })
+        #expect(stored.first == #"topic.with-dots_0/0/0 {"x":1}"#)
+        let entity = try #require(try await scratch.connection.query("SELECT features::text, state FROM \(scratch.schema).entities").first)
+        #expect(try entity.decode(String.self, column: 0) == #"{"y":22}"#)
+        #expect(try entity.decode([UInt8].self, column: 1) == [8, 7, 6])
         try await scratch.drop()
     }
 
@@ -161,7 +193,7 @@ struct FeatureStoreTests {
     @Test func entityUpsertsWrittenFromBytesStoreWhatTheWritesHold() async throws {
         let scratch = try await Scratch()
         func write(_ entity: String, _ millis: Int64, _ json: String, _ state: [UInt8]) -> FeatureStoreBatch.EntityWrite {
-            .init(entity: entity, topic: "t", partition: 1, eventTimeMillis: millis, featuresJSON: Array(json.utf8), state: state)
+            .init(entity: entity, topic: "t", partition: 1, eventTimeMillis: millis, featuresJSON: ArraySlice(json.utf8), state: state[...])
         }
         var first = FeatureStoreBatch()
         first.entities = [write("a", 1_000, #"{"x":1,"s":"é"}"#, [1]), write("b", 1_000, #"{"x":2}"#, [2, 0, 255])]
@@ -211,10 +243,10 @@ struct FeatureStoreTests {
     @Test func anOlderEventNeverOverwritesNewerOnlineFeaturesButStateAlwaysMoves() async throws {
         let scratch = try await Scratch()
         var newer = FeatureStoreBatch()
-        newer.entities = [.init(entity: "e'; DROP TABLE x; --", topic: "t", partition: 0, eventTimeMillis: 2_000, featuresJSON: Array(#"{"v":2}"#.utf8), state: [2])]
+        newer.entities = [.init(entity: "e'; DROP TABLE x; --", topic: "t", partition: 0, eventTimeMillis: 2_000, featuresJSON: ArraySlice(#"{"v":2}"#.utf8), state: [2])]
         try await scratch.store.commit(newer, featureSet: "f")
         var older = FeatureStoreBatch()
-        older.entities = [.init(entity: "e'; DROP TABLE x; --", topic: "t", partition: 0, eventTimeMillis: 1_000, featuresJSON: Array(#"{"v":1}"#.utf8), state: [1])]
+        older.entities = [.init(entity: "e'; DROP TABLE x; --", topic: "t", partition: 0, eventTimeMillis: 1_000, featuresJSON: ArraySlice(#"{"v":1}"#.utf8), state: [1])]
         try await scratch.store.commit(older, featureSet: "f")
         let online = try #require(try await scratch.store.online(entity: "e'; DROP TABLE x; --"))
         #expect(online.eventTimeMillis == 2_000)

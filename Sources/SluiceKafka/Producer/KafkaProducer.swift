@@ -25,6 +25,9 @@ package final class KafkaProducer: Sendable {
     private let blocking = BlockingExecutor(label: "sluice.kafka.producer.blocking")
     /// Topic handles opened by `prepare(topics:)`, kept for the producer's lifetime so their metadata stays known.
     private let preparedTopics = Mutex<[String: RdKafkaTopicHandle]>([:])
+    /// A handle per topic produced to, opened on the first message: a message then names its topic by handle, so
+    /// neither a C string of the name nor librdkafka's lookup by name is made per message.
+    private let topicHandles = Mutex<[String: RdKafkaTopicHandle]>([:])
     private let isClosed = Atomic<Bool>(false)
     /// Largest message accepted, to reject oversized ones with a clear error before librdkafka does.
     package let maxMessageBytes: Int
@@ -45,6 +48,7 @@ package final class KafkaProducer: Sendable {
         pollThread.stop()
         // librdkafka wants every topic handle destroyed before its instance.
         preparedTopics.withLock { $0.removeAll() }
+        topicHandles.withLock { $0.removeAll() }
     }
 
     /// Produces one message and waits until Kafka acknowledges it.
@@ -69,10 +73,13 @@ package final class KafkaProducer: Sendable {
         let tracker = BatchDelivery(topics: messages.map(\.topic))
         // One lock and one table entry per batch: each message's opaque is the batch's id and its index.
         let batchID = state.register(tracker)
+        // Consecutive messages mostly share a topic: its handle is looked up when the topic changes.
+        var topic: (name: String, handle: RdKafkaTopicHandle?)? = nil
         for (index, message) in messages.enumerated() {
             let id = ProducerState.messageID(batch: batchID, index: index)
+            if topic?.name != message.topic { topic = (message.topic, topicHandle(message.topic)) }
             do {
-                try await enqueue(message, opaque: UnsafeMutableRawPointer(bitPattern: id))
+                try await enqueue(message, topic: topic!.handle, opaque: UnsafeMutableRawPointer(bitPattern: id))
             } catch {
                 let kafkaError = error as? KafkaError ?? KafkaError(code: .produce, message: "\(error)")
                 state.complete(id: id, partition: -1, offset: -1, error: kafkaError)
@@ -85,7 +92,19 @@ package final class KafkaProducer: Sendable {
     /// Waits (without blocking a thread) while librdkafka's local queue is full.
     /// - Throws: `.produce` when librdkafka refuses the message outright (too large, unknown partition, closed).
     package func produce(_ message: KafkaProducerMessage) async throws {
-        try await enqueue(message, opaque: nil)
+        try await enqueue(message, topic: topicHandle(message.topic), opaque: nil)
+    }
+
+    /// The topic's handle, opened on first use; nil when librdkafka refuses the name (the message is then produced
+    /// by name, and librdkafka reports the error for it).
+    private func topicHandle(_ topic: String) -> RdKafkaTopicHandle? {
+        topicHandles.withLock { handles in
+            if let handle = handles[topic] { return handle }
+            guard let pointer = rd_kafka_topic_new(handle.pointer, topic, nil) else { return nil }
+            let opened = RdKafkaTopicHandle(pointer)
+            handles[topic] = opened
+            return opened
+        }
     }
 
     /// Outcomes of fire-and-forget messages so far.
@@ -146,16 +165,16 @@ package final class KafkaProducer: Sendable {
         try await flush(timeoutMillis: timeoutMillis)
     }
 
-    private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer?) async throws {
+    private func enqueue(_ message: KafkaProducerMessage, topic: RdKafkaTopicHandle?, opaque: UnsafeMutableRawPointer?) async throws {
         if isClosed.load(ordering: .acquiring) {
             throw KafkaError(code: .closed, message: "the producer is closed; message to '\(message.topic)' not sent")
         }
-        let size = message.value.count + (message.key?.count ?? 0)
+        let size = message.valueBytes.count + (message.keyBytes?.count ?? 0)
         if size > maxMessageBytes {
             throw KafkaError(code: .produce, message: "message of \(size) bytes to '\(message.topic)' exceeds message.max.bytes (\(maxMessageBytes)); raise kafka.producer.max_message_bytes (and the broker's limit) or send smaller messages", rdkafkaCode: RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue)
         }
         while true {
-            let err = produceOnce(message, opaque: opaque)
+            let err = produceOnce(message, topic: topic, opaque: opaque)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // Backpressure: librdkafka's bounded queue is full; wait for deliveries to drain it.
@@ -166,7 +185,7 @@ package final class KafkaProducer: Sendable {
         }
     }
 
-    private func produceOnce(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
+    private func produceOnce(_ message: KafkaProducerMessage, topic: RdKafkaTopicHandle?, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer? = nil
         if !message.headers.isEmpty {
             headers = rd_kafka_headers_new(message.headers.count)
@@ -179,10 +198,15 @@ package final class KafkaProducer: Sendable {
             }
         }
         let partition = message.partition ?? RD_KAFKA_PARTITION_UA
-        let err = message.value.withUnsafeBytes { value in
-            withKey(message.key) { keyPointer, keyCount in
-                sluice_produce(handle.pointer, message.topic, partition, keyPointer, keyCount,
-                               value.baseAddress, value.count, headers, message.timestampMillis ?? 0, opaque)
+        let err = message.valueBytes.withUnsafeBytes { value in
+            withKey(message.keyBytes) { keyPointer, keyCount in
+                if let topic {
+                    sluice_produce_topic(handle.pointer, topic.pointer, partition, keyPointer, keyCount,
+                                         value.baseAddress, value.count, headers, message.timestampMillis ?? 0, opaque)
+                } else {
+                    sluice_produce(handle.pointer, message.topic, partition, keyPointer, keyCount,
+                                   value.baseAddress, value.count, headers, message.timestampMillis ?? 0, opaque)
+                }
             }
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
@@ -191,7 +215,7 @@ package final class KafkaProducer: Sendable {
         return err
     }
 
-    private func withKey<R>(_ key: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+    private func withKey<R>(_ key: ArraySlice<UInt8>?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
         guard let key else { return body(nil, 0) }
         return key.withUnsafeBytes { body($0.baseAddress, $0.count) }
     }

@@ -99,6 +99,24 @@ package struct PostgresBinaryCopyEncoder {
         fieldsLeft -= doubles.count
     }
 
+    /// Writes one field of raw bytes: bytea, or text and json in their binary form (their UTF-8 text).
+    @inline(__always)
+    package mutating func write(bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count <= Int(Int32.max) else {
+            throw PostgresError(code: .encoding, message: "a field of \(bytes.count) bytes does not fit binary COPY (at most \(Int32.max))")
+        }
+        writer.buffer.writeInteger(Int32(bytes.count))
+        writer.buffer.writeBytes(bytes)
+        fieldsLeft -= 1
+    }
+
+    /// Writes one field whose bytes `body` writes (text or bytea), its length filled in after.
+    @inline(__always)
+    package mutating func writeField(_ body: (inout PostgresEncodingBuffer) -> Void) throws {
+        try writer.buffer.writeLengthPrefixed(described: "a field") { body(&$0) }
+        fieldsLeft -= 1
+    }
+
     @inline(__always)
     package mutating func writeNull() {
         writer.buffer.writeInteger(Int32(-1))

@@ -131,7 +131,7 @@ enum PostgresBound {
                 offset: try row.decode(Int64.self, column: 3), entity: try row.decode(String.self, column: 4),
                 eventID: try row.decode(String?.self, column: 5),
                 eventTimeMillis: try row.decode(PostgresTimestamp.self, column: 6).microsecondsSinceUnixEpoch / 1_000,
-                featuresJSON: Array(try row.decode(String.self, column: 7).utf8), predictionID: try row.decode(String.self, column: 8),
+                featuresJSON: ArraySlice(try row.decode(String.self, column: 7).utf8),
                 prediction: try modelName.map { name in
                     FeatureStoreBatch.Prediction(modelName: name, modelVersion: try row.decode(Int32?.self, column: 10) ?? 0,
                                                  score: try row.decode(Double?.self, column: 11), scores: nil, explanationJSON: nil,
@@ -152,7 +152,7 @@ enum PostgresBound {
                 entity: try row.decode(String.self, column: 0), topic: try row.decode(String.self, column: 1),
                 partition: try row.decode(Int32.self, column: 2),
                 eventTimeMillis: try row.decode(PostgresTimestamp.self, column: 3).microsecondsSinceUnixEpoch / 1_000,
-                featuresJSON: Array(try row.decode(String.self, column: 4).utf8), state: try row.decode([UInt8].self, column: 5))
+                featuresJSON: ArraySlice(try row.decode(String.self, column: 4).utf8), state: try row.decode([UInt8].self, column: 5)[...])
             entities[write.entity] = write
         }
         var batches: [FeatureStoreBatch] = []
