@@ -194,7 +194,13 @@ struct Pipeline {
         }
         if let previous = run, previous.owned { pending.nextOffsets[previous.tp] = previous.next }
         if !misses.isEmpty { try await restore(misses, store: store) }
+        applyDecoded(batch, count: decodedCount)
+    }
 
+    /// Applies the poll batch's decoded events (`decoded[0..<count]`) to their entities and adds their log rows and
+    /// model inputs to the pending micro-batch. Synchronous: inside the async `process` the per-event closures and
+    /// copies would be boxed on the heap.
+    private mutating func applyDecoded(_ batch: KafkaMessageBatch, count decodedCount: Int) {
         let lateness = setup.allowedLatenessMillis
         // The partition of the current run of events, taken out of `partitions` while the run lasts (one lookup
         // per run) and put back when it ends; nil when the partition is not owned (fenced by the restore).
@@ -219,9 +225,14 @@ struct Pipeline {
                 continue
             }
             current!.state!.tracker.observe(decoded[slot].event.eventTimeMillis)
+            // Found or added through the entry's index (`entities[id, default: …]` allocates a closure per event).
+            var entry = entities.index(forKey: decoded[slot].event.entityID)
+            if entry == nil {
+                entities[decoded[slot].event.entityID] = CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)
+                entry = entities.index(forKey: decoded[slot].event.entityID)
+            }
             let firstInBatch = Self.apply(decoded[slot].event, from: tp, in: generation, engine: setup.engine,
-                                          to: &entities[decoded[slot].event.entityID, default: CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)],
-                                          output: &output)
+                                          to: &entities.values[entry!], output: &output)
             if firstInBatch, pending.dirtySet.insert(decoded[slot].event.entityID).inserted { pending.dirtyEntities.append(decoded[slot].event.entityID) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: decoded[slot].event.entityID, eventID: decoded[slot].event.eventID,

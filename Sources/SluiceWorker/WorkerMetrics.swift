@@ -65,15 +65,7 @@ package struct WorkerMetrics: Sendable {
     }
 
     func consumed(_ batch: KafkaMessageBatch) {
-        guard !batch.isEmpty else { return }
-        let first = batch[0].topic
-        if batch.allSatisfy({ $0.topic == first }) {
-            Counter(label: Name.consumed, dimensions: [("topic", first)]).increment(by: batch.count)
-            return
-        }
-        var byTopic: [String: Int] = [:]
-        for message in batch { byTopic[message.topic, default: 0] += 1 }
-        for (topic, count) in byTopic { Counter(label: Name.consumed, dimensions: [("topic", topic)]).increment(by: count) }
+        for (topic, count) in batch.countsByTopic() { Counter(label: Name.consumed, dimensions: [("topic", topic)]).increment(by: count) }
     }
 
     /// A committed micro-batch: its events, dead letters by reason and the transaction's duration.

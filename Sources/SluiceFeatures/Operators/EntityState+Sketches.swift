@@ -430,94 +430,99 @@ extension EntityState {
                     for sw in sketchWords { offset += SketchRun.length(tiles.record(p)[sw + 1]) }
                 }
                 if first > tiles.cold { offset += unionsLength(g) }
-                var runs: [(start: Int, info: UInt64)] = []
-                var total = 0
-                var anyDense = false
-                for p in first..<last {
-                    if p == tiles.cold { offset += unionsLength(g) }
-                    for (e, sw) in sketchWords.enumerated() {
-                        let info = tiles.record(p)[sw + 1]
-                        if e == f.sketchSlot && info != 0 {
-                            runs.append((offset, info))
-                            if info == SketchRun.denseInfo { anyDense = true } else { total += Int(truncatingIfNeeded: info) }
-                        }
-                        offset += SketchRun.length(info)
-                    }
-                }
-                let base = pool.baseAddress ?? UnsafePointer(bitPattern: 8)!
-                if !anyDense && total <= 2 * HyperLogLog.sparseLimit {
-                    let sparse: R? = withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Swift.max(total, 1)) { entries in
-                        var count = 0
-                        for (start, info) in runs {
-                            for e in 0..<Int(truncatingIfNeeded: info) {
-                                entries[count] = base[start + e]
-                                count += 1
+                // At most one run per tile; on the stack, not an array per call.
+                return withUnsafeTemporaryAllocation(of: (start: Int, info: UInt64).self, capacity: Swift.max(last - first, 1)) { runBuffer in
+                    var runCount = 0
+                    var total = 0
+                    var anyDense = false
+                    for p in first..<last {
+                        if p == tiles.cold { offset += unionsLength(g) }
+                        for (e, sw) in sketchWords.enumerated() {
+                            let info = tiles.record(p)[sw + 1]
+                            if e == f.sketchSlot && info != 0 {
+                                runBuffer[runCount] = (offset, info)
+                                runCount += 1
+                                if info == SketchRun.denseInfo { anyDense = true } else { total += Int(truncatingIfNeeded: info) }
                             }
-                        }
-                        var sorted = UnsafeMutableBufferPointer(rebasing: entries[0..<count])
-                        if runs.count > 1 {
-                            if count <= 32 {
-                                // Insertion sort: the runs are sorted already, so this is nearly linear.
-                                for i in 1..<Swift.max(count, 1) {
-                                    let e = sorted[i]
-                                    var j = i
-                                    while j > 0 && sorted[j - 1] > e {
-                                        sorted[j] = sorted[j - 1]
-                                        j -= 1
-                                    }
-                                    sorted[j] = e
-                                }
-                            } else {
-                                sorted.sort()
-                            }
-                        }
-                        // Keep the last (highest-rank) entry per register.
-                        var unique = 0
-                        var i = 0
-                        var zScaled: UInt64 = 0
-                        while i < count {
-                            if i + 1 == count || sorted[i + 1] >> 6 != sorted[i] >> 6 {
-                                let rank = UInt8(truncatingIfNeeded: sorted[i] & 63)
-                                if zScaled != DistinctUnion.highRank {
-                                    zScaled = rank > HyperLogLog.exactSumMaxRank ? DistinctUnion.highRank : zScaled + DistinctUnion.weight(rank)
-                                }
-                                sorted[unique] = sorted[i]
-                                unique += 1
-                            }
-                            i += 1
-                        }
-                        if unique > HyperLogLog.sparseLimit { return nil }
-                        return body(UnionRegisters(sparse: UnsafeBufferPointer(rebasing: sorted[0..<unique]), dense: nil, setCount: unique, zScaled: zScaled))
-                    }
-                    if let sparse { return sparse }
-                }
-                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HyperLogLog.registerCount) { registers in
-                    registers.initialize(repeating: 0)
-                    for (start, info) in runs {
-                        SketchRun.forEachRegister(base + start, info: info) { i, r in
-                            if registers[i] < r { registers[i] = r }
+                            offset += SketchRun.length(info)
                         }
                     }
-                    var setCount = 0
-                    var zScaled: UInt64 = 0
-                    for i in 0..<HyperLogLog.registerCount where registers[i] != 0 {
-                        setCount += 1
-                        let rank = registers[i]
-                        if zScaled != DistinctUnion.highRank {
-                            zScaled = rank > HyperLogLog.exactSumMaxRank ? DistinctUnion.highRank : zScaled + DistinctUnion.weight(rank)
-                        }
-                    }
-                    if setCount <= HyperLogLog.sparseLimit {
-                        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Swift.max(setCount, 1)) { entries in
+                    let runs = UnsafeBufferPointer(rebasing: runBuffer[0..<runCount])
+                    let base = pool.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                    if !anyDense && total <= 2 * HyperLogLog.sparseLimit {
+                        let sparse: R? = withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Swift.max(total, 1)) { entries in
                             var count = 0
-                            for i in 0..<HyperLogLog.registerCount where registers[i] != 0 {
-                                entries[count] = UInt16(truncatingIfNeeded: i << 6) | UInt16(registers[i])
-                                count += 1
+                            for (start, info) in runs {
+                                for e in 0..<Int(truncatingIfNeeded: info) {
+                                    entries[count] = base[start + e]
+                                    count += 1
+                                }
                             }
-                            return body(UnionRegisters(sparse: UnsafeBufferPointer(rebasing: entries[0..<count]), dense: nil, setCount: setCount, zScaled: zScaled))
+                            var sorted = UnsafeMutableBufferPointer(rebasing: entries[0..<count])
+                            if runs.count > 1 {
+                                if count <= 32 {
+                                    // Insertion sort: the runs are sorted already, so this is nearly linear.
+                                    for i in 1..<Swift.max(count, 1) {
+                                        let e = sorted[i]
+                                        var j = i
+                                        while j > 0 && sorted[j - 1] > e {
+                                            sorted[j] = sorted[j - 1]
+                                            j -= 1
+                                        }
+                                        sorted[j] = e
+                                    }
+                                } else {
+                                    sorted.sort()
+                                }
+                            }
+                            // Keep the last (highest-rank) entry per register.
+                            var unique = 0
+                            var i = 0
+                            var zScaled: UInt64 = 0
+                            while i < count {
+                                if i + 1 == count || sorted[i + 1] >> 6 != sorted[i] >> 6 {
+                                    let rank = UInt8(truncatingIfNeeded: sorted[i] & 63)
+                                    if zScaled != DistinctUnion.highRank {
+                                        zScaled = rank > HyperLogLog.exactSumMaxRank ? DistinctUnion.highRank : zScaled + DistinctUnion.weight(rank)
+                                    }
+                                    sorted[unique] = sorted[i]
+                                    unique += 1
+                                }
+                                i += 1
+                            }
+                            if unique > HyperLogLog.sparseLimit { return nil }
+                            return body(UnionRegisters(sparse: UnsafeBufferPointer(rebasing: sorted[0..<unique]), dense: nil, setCount: unique, zScaled: zScaled))
                         }
+                        if let sparse { return sparse }
                     }
-                    return body(UnionRegisters(sparse: nil, dense: UnsafePointer(registers.baseAddress!), setCount: setCount, zScaled: zScaled))
+                    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HyperLogLog.registerCount) { registers in
+                        registers.initialize(repeating: 0)
+                        for (start, info) in runs {
+                            SketchRun.forEachRegister(base + start, info: info) { i, r in
+                                if registers[i] < r { registers[i] = r }
+                            }
+                        }
+                        var setCount = 0
+                        var zScaled: UInt64 = 0
+                        for i in 0..<HyperLogLog.registerCount where registers[i] != 0 {
+                            setCount += 1
+                            let rank = registers[i]
+                            if zScaled != DistinctUnion.highRank {
+                                zScaled = rank > HyperLogLog.exactSumMaxRank ? DistinctUnion.highRank : zScaled + DistinctUnion.weight(rank)
+                            }
+                        }
+                        if setCount <= HyperLogLog.sparseLimit {
+                            return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Swift.max(setCount, 1)) { entries in
+                                var count = 0
+                                for i in 0..<HyperLogLog.registerCount where registers[i] != 0 {
+                                    entries[count] = UInt16(truncatingIfNeeded: i << 6) | UInt16(registers[i])
+                                    count += 1
+                                }
+                                return body(UnionRegisters(sparse: UnsafeBufferPointer(rebasing: entries[0..<count]), dense: nil, setCount: setCount, zScaled: zScaled))
+                            }
+                        }
+                        return body(UnionRegisters(sparse: nil, dense: UnsafePointer(registers.baseAddress!), setCount: setCount, zScaled: zScaled))
+                    }
                 }
             }
         }

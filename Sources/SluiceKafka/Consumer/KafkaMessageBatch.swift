@@ -73,6 +73,13 @@ package struct KafkaMessageBatch: Sendable, RandomAccessCollection {
         records.append(record)
     }
 
+    /// How many of the batch's messages came from each topic (topics without messages left out).
+    package func countsByTopic() -> [(topic: String, count: Int)] {
+        var counts = [Int](repeating: 0, count: topics.count)
+        for record in records { counts[Int(record.topicIndex)] += 1 }
+        return zip(topics, counts).filter { $0.1 > 0 }.map { (topic: $0.0, count: $0.1) }
+    }
+
     mutating func reserve(messages: Int, bytes byteCount: Int) {
         records.reserveCapacity(messages)
         bytes.reserveCapacity(byteCount)
