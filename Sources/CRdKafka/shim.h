@@ -4,31 +4,14 @@
 #include <librdkafka/rdkafka_mock.h>
 
 /* rd_kafka_producev is variadic and cannot be called from Swift; this one
- * non-variadic entry point covers every field Sluice sets. On success
- * librdkafka owns `headers`; on failure the caller still owns them. */
-static inline rd_kafka_resp_err_t sluice_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+ * non-variadic entry point covers every field Sluice sets. The topic is named
+ * by a handle from rd_kafka_topic_new (no lookup by name per message). On
+ * success librdkafka owns `headers`; on failure the caller still owns them. */
+static inline rd_kafka_resp_err_t sluice_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                                  const void *key, size_t key_len,
                                                  const void *value, size_t value_len,
                                                  rd_kafka_headers_t *headers, int64_t timestamp_ms,
                                                  void *opaque) {
-    return rd_kafka_producev(rk,
-                             RD_KAFKA_V_TOPIC(topic),
-                             RD_KAFKA_V_PARTITION(partition),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_KEY(key, key_len),
-                             RD_KAFKA_V_VALUE((void *)value, value_len),
-                             RD_KAFKA_V_HEADERS(headers),
-                             RD_KAFKA_V_TIMESTAMP(timestamp_ms),
-                             RD_KAFKA_V_OPAQUE(opaque),
-                             RD_KAFKA_V_END);
-}
-
-/* The same, naming the topic by a handle from rd_kafka_topic_new (no lookup by name per message). */
-static inline rd_kafka_resp_err_t sluice_produce_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
-                                                       const void *key, size_t key_len,
-                                                       const void *value, size_t value_len,
-                                                       rd_kafka_headers_t *headers, int64_t timestamp_ms,
-                                                       void *opaque) {
     return rd_kafka_producev(rk,
                              RD_KAFKA_V_RKT(rkt),
                              RD_KAFKA_V_PARTITION(partition),

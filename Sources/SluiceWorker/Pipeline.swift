@@ -272,6 +272,14 @@ struct Pipeline {
     mutating func takePending() -> Pending {
         var taken = pending
         pending = Pending()
+        // Sized like the batch just taken: growing from empty would copy every array about twice over.
+        pending.batch.logRows.reserveCapacity(taken.batch.logRows.count)
+        pending.rows.reserveCapacity(taken.rows.count)
+        pending.strings.reserveCapacity(taken.strings.count)
+        pending.featureBytes.reserveCapacity(taken.featureBytes.count)
+        pending.featureEnds.reserveCapacity(taken.featureEnds.count)
+        pending.dirtyEntities.reserveCapacity(taken.dirtyEntities.count)
+        pending.dirtySet.reserveCapacity(taken.dirtySet.count)
         // Each log row gets its slice of the batch's features buffer (no copy; the slices share it).
         var start = 0
         for (row, end) in taken.featureEnds.enumerated() {

@@ -122,6 +122,32 @@ struct ProduceConsumeTests {
         }
     }
 
+    /// A topic name librdkafka refuses to open fails its message with `.produce` and the name's length, and the
+    /// rest of the batch is still delivered.
+    @Test func aTopicNameLibrdkafkaRefusesFailsOnlyItsMessage() async throws {
+        let topic = TestKafka.uniqueTopic("named")
+        try await TestKafka.createTopic(topic, partitions: 1)
+        let producer = try TestKafka.producer()
+        let refused = String(repeating: "t", count: 600)
+        let deliveries = await producer.enqueueBatch([
+            KafkaProducerMessage(topic: topic, value: [1]), KafkaProducerMessage(topic: refused, value: [2]),
+            KafkaProducerMessage(topic: topic, value: [3]),
+        ])
+        do {
+            _ = try await deliveries.acknowledged()
+            Issue.record("the message to a 600-byte topic name was accepted")
+        } catch let error as KafkaError {
+            #expect(error.code == .produce)
+            #expect(error.message.contains("600 bytes"), "\(error.message)")
+        }
+        try await producer.close()
+        let consumer = try TestKafka.consumer(group: "g-\(topic)")
+        try consumer.subscribe(topics: [topic])
+        let messages = try await consume(consumer, count: 2)
+        await consumer.close()
+        #expect(messages.map { Array($0.value) } == [[1], [3]])
+    }
+
     @Test func aPollHandsOverFetchedMessagesWithoutWaitingForAFullBatch() async throws {
         let topic = TestKafka.uniqueTopic("poll-latency")
         try await TestKafka.createTopic(topic, partitions: 1)

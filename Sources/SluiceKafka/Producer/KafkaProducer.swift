@@ -95,8 +95,8 @@ package final class KafkaProducer: Sendable {
         try await enqueue(message, topic: topicHandle(message.topic), opaque: nil)
     }
 
-    /// The topic's handle, opened on first use; nil when librdkafka refuses the name (the message is then produced
-    /// by name, and librdkafka reports the error for it).
+    /// The topic's handle, opened on first use; nil when librdkafka refuses the name (`enqueue` then fails the
+    /// message with `.produce`).
     private func topicHandle(_ topic: String) -> RdKafkaTopicHandle? {
         topicHandles.withLock { handles in
             if let handle = handles[topic] { return handle }
@@ -169,6 +169,9 @@ package final class KafkaProducer: Sendable {
         if isClosed.load(ordering: .acquiring) {
             throw KafkaError(code: .closed, message: "the producer is closed; message to '\(message.topic)' not sent")
         }
+        guard let topic else {
+            throw KafkaError(code: .produce, message: "could not produce to '\(message.topic)': librdkafka refused the topic name (\(message.topic.utf8.count) bytes; it takes 1 to 512)")
+        }
         let size = message.valueBytes.count + (message.keyBytes?.count ?? 0)
         if size > maxMessageBytes {
             throw KafkaError(code: .produce, message: "message of \(size) bytes to '\(message.topic)' exceeds message.max.bytes (\(maxMessageBytes)); raise kafka.producer.max_message_bytes (and the broker's limit) or send smaller messages", rdkafkaCode: RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue)
@@ -185,7 +188,7 @@ package final class KafkaProducer: Sendable {
         }
     }
 
-    private func produceOnce(_ message: KafkaProducerMessage, topic: RdKafkaTopicHandle?, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
+    private func produceOnce(_ message: KafkaProducerMessage, topic: RdKafkaTopicHandle, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer? = nil
         if !message.headers.isEmpty {
             headers = rd_kafka_headers_new(message.headers.count)
@@ -200,13 +203,8 @@ package final class KafkaProducer: Sendable {
         let partition = message.partition ?? RD_KAFKA_PARTITION_UA
         let err = message.valueBytes.withUnsafeBytes { value in
             withKey(message.keyBytes) { keyPointer, keyCount in
-                if let topic {
-                    sluice_produce_topic(handle.pointer, topic.pointer, partition, keyPointer, keyCount,
-                                         value.baseAddress, value.count, headers, message.timestampMillis ?? 0, opaque)
-                } else {
-                    sluice_produce(handle.pointer, message.topic, partition, keyPointer, keyCount,
-                                   value.baseAddress, value.count, headers, message.timestampMillis ?? 0, opaque)
-                }
+                sluice_produce(handle.pointer, topic.pointer, partition, keyPointer, keyCount,
+                               value.baseAddress, value.count, headers, message.timestampMillis ?? 0, opaque)
             }
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
