@@ -365,6 +365,19 @@ extension EntityState {
         return estimate
     }
 
+    /// The estimate of member `d` over the window ending at `end` from the union `apply` keeps, without
+    /// building it: nil when the kept union is for another window (or none), or its estimate needs the
+    /// registers and was not computed yet. Equal to `windowEstimate`'s.
+    func keptWindowEstimate(_ g: WindowGroup, _ d: Int, end: Int64) -> Int64? {
+        let s = g.unions + d * DistinctUnion.wordCount
+        guard Int64(bitPattern: words[s + DistinctUnion.end]) == end else { return nil }
+        let memo = Int64(bitPattern: words[s + DistinctUnion.estimate])
+        if memo >= 0 { return memo }
+        let zScaled = words[s + DistinctUnion.zScaled]
+        guard zScaled != DistinctUnion.highRank else { return nil }
+        return HyperLogLog.rounded(HyperLogLog.estimate(setCount: Int(truncatingIfNeeded: words[s + DistinctUnion.setCount]), zScaled: zScaled))
+    }
+
     /// Rebuilds member `d`'s union for the window ending at `end` from the tiles.
     private mutating func rebuildUnion(_ gi: Int, _ g: WindowGroup, _ d: Int, end: Int64) {
         let s = g.unions + d * DistinctUnion.wordCount

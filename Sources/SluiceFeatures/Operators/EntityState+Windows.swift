@@ -434,6 +434,9 @@ extension EntityState {
         let gi = f.group
         let g = plan.groups[gi]
         if f.op == .approxDistinct {
+            // A read of the newest window (the online features as of the latest event) finds the union `apply`
+            // keeps for it; other windows are unioned afresh.
+            if lo == hi &- g.tilesPerWindow, let kept = keptWindowEstimate(g, f.sketchSlot, end: hi) { return .int(kept) }
             return .int(freshEstimate(gi, g, f, lo: lo, hi: hi))
         }
         let cs = coldStart(gi)

@@ -30,6 +30,7 @@ func needsTolerance(_ spec: FeatureSpec) -> Bool {
         var late = 0
         var reads = 0
         var evictedTiles = 0
+        var latestReads = 0
     }
 
     /// Drives the engine and the brute-force reference over one random stream in micro-batches, evicting
@@ -68,6 +69,19 @@ func needsTolerance(_ spec: FeatureSpec) -> Bool {
                 states[key]!.evict(olderThan: watermark)
                 stats.evictedTiles += before - states[key]!.tileCount
             }
+            // A read as of each entity's latest event: what the worker writes as the online features, where a
+            // sliding approx_distinct reads the union `apply` keeps instead of unioning the tiles afresh.
+            // (Only entities whose latest event is not older than the watermark: reads before it lack evicted tiles.)
+            for key in states.keys.sorted() where states[key]!.hasEvents && states[key]!.latestEventTimeMillis >= watermark {
+                let asOf = states[key]!.latestEventTimeMillis
+                engine.values(of: states[key]!, asOf: asOf, output: &output)
+                let expected = reference.read(entity: key, asOf: asOf)
+                for i in specs.indices {
+                    let ok = needsTolerance(specs[i]) ? closeEnough(output[i], expected[i]) : output[i] == expected[i]
+                    try #require(ok, "read of \(key) as of its latest event \(asOf), feature \(specs[i].name): engine \(output[i]) reference \(expected[i])")
+                }
+                stats.latestReads += 1
+            }
             // A read at or after the watermark for one entity.
             if let key = states.keys.sorted().randomElement(using: &rng), watermark != .min {
                 let asOf = watermark + Int64.random(in: 0...(2 * Self.lateness + Millis.day), using: &rng)
@@ -96,6 +110,7 @@ func needsTolerance(_ spec: FeatureSpec) -> Bool {
         #expect(stats.late > 0, "the stream must exercise late events")
         #expect(stats.reads > 5)
         #expect(stats.evictedTiles > 0, "eviction must have dropped tiles")
+        #expect(stats.latestReads > 20, "reads as of each entity's latest event")
     }
 
     @Test(arguments: [UInt64(11), 12])
