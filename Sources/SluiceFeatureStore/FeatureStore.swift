@@ -265,11 +265,15 @@ package struct FeatureStoreBatch: Sendable {
         if let p = row.prediction {
             try encoder.write(p.modelName)
             encoder.write(p.modelVersion)
-            try encoder.write(p.score)
+            encoder.write(p.score)
             try encoder.write(p.scores)
-            try encoder.write(p.explanationJSON)
-            try encoder.write(p.challengerVersion)
-            try encoder.write(p.challengerScore)
+            if let explanation = p.explanationJSON {
+                try explanation.withUnsafeBytes { try encoder.write(bytes: $0) }
+            } else {
+                encoder.writeNull()
+            }
+            encoder.write(p.challengerVersion)
+            encoder.write(p.challengerScore)
         } else {
             for _ in 0..<7 { encoder.writeNull() }
         }

@@ -99,6 +99,28 @@ package struct PostgresBinaryCopyEncoder {
         fieldsLeft -= doubles.count
     }
 
+    /// Writes a text field. Like the other concrete overloads below, it spares callers in other modules the
+    /// unspecialized generic `write` (a metadata lookup and witness calls per field).
+    package mutating func write(_ value: String) throws {
+        var value = value
+        try value.withUTF8 { try write(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes a text field or NULL.
+    package mutating func write(_ value: String?) throws {
+        if let value { try write(value) } else { writeNull() }
+    }
+
+    /// Writes a float8 field or NULL.
+    package mutating func write(_ value: Double?) {
+        if let value { write(value) } else { writeNull() }
+    }
+
+    /// Writes an int4 field or NULL.
+    package mutating func write(_ value: Int32?) {
+        if let value { write(value) } else { writeNull() }
+    }
+
     /// Writes one field of raw bytes: bytea, or text and json in their binary form (their UTF-8 text).
     @inline(__always)
     package mutating func write(bytes: UnsafeRawBufferPointer) throws {
