@@ -69,28 +69,25 @@ func needsTolerance(_ spec: FeatureSpec) -> Bool {
                 states[key]!.evict(olderThan: watermark)
                 stats.evictedTiles += before - states[key]!.tileCount
             }
+            // Reads compare with the reference's read of the same entity at the same time.
+            func requireRead(_ key: String, asOf: Int64, _ what: String) throws {
+                engine.values(of: states[key]!, asOf: asOf, output: &output)
+                let expected = reference.read(entity: key, asOf: asOf)
+                for i in specs.indices {
+                    let ok = needsTolerance(specs[i]) ? closeEnough(output[i], expected[i]) : output[i] == expected[i]
+                    try #require(ok, "read of \(key) \(what) \(asOf), feature \(specs[i].name): engine \(output[i]) reference \(expected[i])")
+                }
+            }
             // A read as of each entity's latest event: what the worker writes as the online features, where a
             // sliding approx_distinct reads the union `apply` keeps instead of unioning the tiles afresh.
             // (Only entities whose latest event is not older than the watermark: reads before it lack evicted tiles.)
             for key in states.keys.sorted() where states[key]!.hasEvents && states[key]!.latestEventTimeMillis >= watermark {
-                let asOf = states[key]!.latestEventTimeMillis
-                engine.values(of: states[key]!, asOf: asOf, output: &output)
-                let expected = reference.read(entity: key, asOf: asOf)
-                for i in specs.indices {
-                    let ok = needsTolerance(specs[i]) ? closeEnough(output[i], expected[i]) : output[i] == expected[i]
-                    try #require(ok, "read of \(key) as of its latest event \(asOf), feature \(specs[i].name): engine \(output[i]) reference \(expected[i])")
-                }
+                try requireRead(key, asOf: states[key]!.latestEventTimeMillis, "as of its latest event")
                 stats.latestReads += 1
             }
             // A read at or after the watermark for one entity.
             if let key = states.keys.sorted().randomElement(using: &rng), watermark != .min {
-                let asOf = watermark + Int64.random(in: 0...(2 * Self.lateness + Millis.day), using: &rng)
-                engine.values(of: states[key]!, asOf: asOf, output: &output)
-                let expected = reference.read(entity: key, asOf: asOf)
-                for i in specs.indices {
-                    let ok = needsTolerance(specs[i]) ? closeEnough(output[i], expected[i]) : output[i] == expected[i]
-                    try #require(ok, "read of \(key) asOf \(asOf) feature \(specs[i].name): engine \(output[i]) reference \(expected[i])")
-                }
+                try requireRead(key, asOf: watermark + Int64.random(in: 0...(2 * Self.lateness + Millis.day), using: &rng), "as of")
                 stats.reads += 1
             }
         }
