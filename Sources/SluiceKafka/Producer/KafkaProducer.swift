@@ -23,11 +23,12 @@ package final class KafkaProducer: Sendable {
     private let state: ProducerState
     private let pollThread: PollThread
     private let blocking = BlockingExecutor(label: "sluice.kafka.producer.blocking")
-    /// Topic handles opened by `prepare(topics:)`, kept for the producer's lifetime so their metadata stays known.
-    private let preparedTopics = Mutex<[String: RdKafkaTopicHandle]>([:])
-    /// A handle per topic produced to, opened on the first message: a message then names its topic by handle, so
-    /// neither a C string of the name nor librdkafka's lookup by name is made per message.
+    /// A handle per topic, opened by `prepare(topics:)` or on the first message, kept for the producer's lifetime:
+    /// a message names its topic by handle (no C string of the name, no lookup by name per message), and the
+    /// topic's metadata stays known.
     private let topicHandles = Mutex<[String: RdKafkaTopicHandle]>([:])
+    /// Topics whose metadata `prepare(topics:)` has read.
+    private let preparedTopics = Mutex<Set<String>>([])
     private let isClosed = Atomic<Bool>(false)
     /// Largest message accepted, to reject oversized ones with a clear error before librdkafka does.
     package let maxMessageBytes: Int
@@ -47,7 +48,6 @@ package final class KafkaProducer: Sendable {
     deinit {
         pollThread.stop()
         // librdkafka wants every topic handle destroyed before its instance.
-        preparedTopics.withLock { $0.removeAll() }
         topicHandles.withLock { $0.removeAll() }
     }
 
@@ -132,15 +132,15 @@ package final class KafkaProducer: Sendable {
     package func prepare(topics: [String], timeoutMillis: Int = 5_000) async -> [String: KafkaError] {
         let handle = self.handle
         var failed: [String: KafkaError] = [:]
-        for topic in Set(topics).sorted() where preparedTopics.withLock({ $0[topic] == nil }) {
+        for topic in Set(topics).sorted() where !preparedTopics.withLock({ $0.contains(topic) }) {
+            guard let topicHandle = topicHandle(topic) else {
+                failed[topic] = KafkaError(code: .configuration, message: "could not open topic '\(topic)'")
+                continue
+            }
             do {
-                let topicHandle = try await blocking.run {
-                    guard let pointer = rd_kafka_topic_new(handle.pointer, topic, nil) else {
-                        throw KafkaError(code: .configuration, message: "could not open topic '\(topic)'")
-                    }
-                    let topicHandle = RdKafkaTopicHandle(pointer)
+                try await blocking.run {
                     var raw: UnsafePointer<rd_kafka_metadata>? = nil
-                    let err = rd_kafka_metadata(handle.pointer, 0, pointer, &raw, Int32(clamping: timeoutMillis))
+                    let err = rd_kafka_metadata(handle.pointer, 0, topicHandle.pointer, &raw, Int32(clamping: timeoutMillis))
                     let topicError = raw.map { $0.pointee.topic_cnt > 0 ? $0.pointee.topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART }
                         ?? RD_KAFKA_RESP_ERR_NO_ERROR
                     if let raw { rd_kafka_metadata_destroy(raw) }
@@ -148,9 +148,8 @@ package final class KafkaProducer: Sendable {
                     guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else {
                         throw KafkaError(code: .timeout, failure, context: "could not read the metadata of topic '\(topic)'")
                     }
-                    return topicHandle
                 }
-                preparedTopics.withLock { $0[topic] = topicHandle }
+                preparedTopics.withLock { _ = $0.insert(topic) }
             } catch {
                 failed[topic] = error as? KafkaError ?? KafkaError(code: .timeout, message: "\(error)")
             }
