@@ -340,26 +340,24 @@ extension EntityState {
     mutating func windowEstimate(_ gi: Int, _ g: WindowGroup, _ d: Int, end: Int64) -> Int64 {
         let s = g.unions + d * DistinctUnion.wordCount
         if Int64(bitPattern: words[s + DistinctUnion.end]) != end { rebuildUnion(gi, g, d, end: end) }
-        let memo = Int64(bitPattern: words[s + DistinctUnion.estimate])
-        if memo >= 0 { return memo }
-        let estimate: Int64
-        let zScaled = words[s + DistinctUnion.zScaled]
+        if let kept = keptWindowEstimate(g, d, end: end) {
+            words[s + DistinctUnion.estimate] = UInt64(bitPattern: kept)
+            return kept
+        }
+        // High ranks: the estimate needs the union's registers.
         let setCount = Int(truncatingIfNeeded: words[s + DistinctUnion.setCount])
-        if zScaled != DistinctUnion.highRank {
-            estimate = HyperLogLog.rounded(HyperLogLog.estimate(setCount: setCount, zScaled: zScaled))
-        } else {
-            let info = words[s + DistinctUnion.info]
-            let start = unionStart(gi, g, d)
-            estimate = sketchPool.withUnsafeBufferPointer { pool in
-                let run = pool.baseAddress! + start
-                var registers = UnionRegisters(sparse: nil, dense: nil, setCount: setCount, zScaled: zScaled)
-                if info == SketchRun.denseInfo {
-                    registers.dense = UnsafeRawPointer(run).assumingMemoryBound(to: UInt8.self)
-                } else {
-                    registers.sparse = UnsafeBufferPointer(start: run, count: Int(truncatingIfNeeded: info))
-                }
-                return registers.estimate()
+        let zScaled = words[s + DistinctUnion.zScaled]
+        let info = words[s + DistinctUnion.info]
+        let start = unionStart(gi, g, d)
+        let estimate = sketchPool.withUnsafeBufferPointer { pool in
+            let run = pool.baseAddress! + start
+            var registers = UnionRegisters(sparse: nil, dense: nil, setCount: setCount, zScaled: zScaled)
+            if info == SketchRun.denseInfo {
+                registers.dense = UnsafeRawPointer(run).assumingMemoryBound(to: UInt8.self)
+            } else {
+                registers.sparse = UnsafeBufferPointer(start: run, count: Int(truncatingIfNeeded: info))
             }
+            return registers.estimate()
         }
         words[s + DistinctUnion.estimate] = UInt64(bitPattern: estimate)
         return estimate
@@ -367,7 +365,7 @@ extension EntityState {
 
     /// The estimate of member `d` over the window ending at `end` from the union `apply` keeps, without
     /// building it: nil when the kept union is for another window (or none), or its estimate needs the
-    /// registers and was not computed yet. Equal to `windowEstimate`'s.
+    /// registers and was not computed yet. `windowEstimate` starts from it.
     func keptWindowEstimate(_ g: WindowGroup, _ d: Int, end: Int64) -> Int64? {
         let s = g.unions + d * DistinctUnion.wordCount
         guard Int64(bitPattern: words[s + DistinctUnion.end]) == end else { return nil }
