@@ -41,10 +41,9 @@ struct Pipeline {
         var consumedAt: [(nanos: UInt64, events: Int)] = []
         /// The batch's number (``Pipeline/evictColdEntities(keepingFrom:)``), set when it is taken.
         var generation: UInt64 = 0
-        /// The log rows' features JSON, one after the other (`featureEnds[i]` ends row `i`'s): one buffer for the
-        /// micro-batch, not one allocation per row. `takePending()` gives each row its slice of it.
-        var featureBytes: [UInt8] = []
-        var featureEnds: [Int] = []
+        /// The log rows' features JSON, run `i` row `i`'s: one buffer for the micro-batch, not one allocation per
+        /// row. `takePending()` gives each row its slice of it.
+        var features = ByteRuns()
     }
 
     let setup: WorkerSetup
@@ -237,8 +236,8 @@ struct Pipeline {
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: decoded[slot].event.entityID, eventID: decoded[slot].event.eventID,
                 eventTimeMillis: decoded[slot].event.eventTimeMillis, featuresJSON: []))
-            Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &pending.featureBytes)
-            pending.featureEnds.append(pending.featureBytes.count)
+            Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &pending.features.bytes)
+            pending.features.endRun()
             for (value, isString) in zip(output, setup.stringFeatures) {
                 switch value {
                 case .double(let d): pending.rows.append(d)
@@ -276,18 +275,11 @@ struct Pipeline {
         pending.batch.logRows.reserveCapacity(taken.batch.logRows.count)
         pending.rows.reserveCapacity(taken.rows.count)
         pending.strings.reserveCapacity(taken.strings.count)
-        pending.featureBytes.reserveCapacity(taken.featureBytes.count)
-        pending.featureEnds.reserveCapacity(taken.featureEnds.count)
+        pending.features.reserveCapacity(like: taken.features)
         pending.dirtyEntities.reserveCapacity(taken.dirtyEntities.count)
         pending.dirtySet.reserveCapacity(taken.dirtySet.count)
         // Each log row gets its slice of the batch's features buffer (no copy; the slices share it).
-        var start = 0
-        for (row, end) in taken.featureEnds.enumerated() {
-            taken.batch.logRows[row].featuresJSON = taken.featureBytes[start..<end]
-            start = end
-        }
-        taken.featureBytes = []
-        taken.featureEnds = []
+        for (row, features) in taken.features.takeRuns().enumerated() { taken.batch.logRows[row].featuresJSON = features }
         taken.generation = generation
         generation += 1
         for (tp, next) in taken.nextOffsets.sorted(by: { $0.key < $1.key }) {
@@ -303,31 +295,26 @@ struct Pipeline {
     /// The rows for the entities a micro-batch touched: state (old tiles evicted) and the features as of each
     /// entity's latest event.
     mutating func entityWrites(for dirty: [String]) -> [FeatureStoreBatch.EntityWrite] {
-        // The states and the features JSON go into two buffers for the whole batch, each write a slice of them
-        // (made once the buffers are complete: a slice taken earlier would make the next append copy the buffer).
-        var stateBytes: [UInt8] = []
-        var featureBytes: [UInt8] = []
-        var spans: [(entity: String, owner: KafkaTopicPartition, latest: Int64, state: Int, features: Int)] = []
-        spans.reserveCapacity(dirty.count)
+        // The states and the features JSON go into two buffers for the whole batch, each write a slice of them.
+        var states = ByteRuns()
+        var features = ByteRuns()
+        var written: [(entity: String, owner: KafkaTopicPartition, latest: Int64)] = []
+        written.reserveCapacity(dirty.count)
         let lateness = setup.allowedLatenessMillis
         for entity in dirty {
             // Through the entry's index: one hash per entity, and the entry is used in place, never copied out.
             guard let index = entities.index(forKey: entity),
                   let (owner, latest) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
-                                                          engine: setup.engine, output: &output, into: &stateBytes) else { continue }
-            Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &featureBytes)
-            spans.append((entity, owner, latest, stateBytes.count, featureBytes.count))
+                                                          engine: setup.engine, output: &output, into: &states.bytes) else { continue }
+            states.endRun()
+            Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &features.bytes)
+            features.endRun()
+            written.append((entity, owner, latest))
         }
-        var writes: [FeatureStoreBatch.EntityWrite] = []
-        writes.reserveCapacity(spans.count)
-        var (stateStart, featureStart) = (0, 0)
-        for span in spans {
-            writes.append(FeatureStoreBatch.EntityWrite(
-                entity: span.entity, topic: span.owner.topic, partition: span.owner.partition, eventTimeMillis: span.latest,
-                featuresJSON: featureBytes[featureStart..<span.features], state: stateBytes[stateStart..<span.state]))
-            (stateStart, featureStart) = (span.state, span.features)
+        return zip(written, zip(states.takeRuns(), features.takeRuns())).map { write, runs in
+            FeatureStoreBatch.EntityWrite(entity: write.entity, topic: write.owner.topic, partition: write.owner.partition,
+                                          eventTimeMillis: write.latest, featuresJSON: runs.1, state: runs.0)
         }
-        return writes
     }
 
     /// Evicts an entity's tiles older than its partition's watermark, puts its values as of its latest event in

@@ -148,7 +148,8 @@ enum System {
 /// objects) are encoded once, the rest is appended byte by byte without intermediate strings, every message into
 /// one buffer whose slices are the messages' keys and values (one allocation per batch, not two per message).
 struct PredictionEncoder {
-    private var out: [UInt8] = []
+    /// Each message as two runs, its key and its value.
+    private var messages = ByteRuns()
     private let scoredAt: [UInt8]
     private let championModel: [UInt8]
     private let challengerPrefix: [UInt8]?
@@ -171,73 +172,74 @@ struct PredictionEncoder {
         featureNames = champion.model.featureNames.map { name in encoded { $0.string(name) } }
     }
 
-    /// Appends log row `row`'s prediction message to the encoder's bytes, its key (the entity) first.
-    /// - Returns: where the key and the value lie in the bytes ``takeBytes()`` returns.
-    mutating func append(_ logRow: FeatureStoreBatch.LogRow, champion: ModelScores, challenger: ModelScores?, row: Int) -> (key: Range<Int>, value: Range<Int>) {
-        let keyStart = out.count
+    /// Appends log row `row`'s prediction message as two runs: its key (the entity), then its value.
+    mutating func append(_ logRow: FeatureStoreBatch.LogRow, champion: ModelScores, challenger: ModelScores?, row: Int) {
         var entity = logRow.entity
-        entity.withUTF8 { out.append(contentsOf: $0) }
-        let valueStart = out.count
+        entity.withUTF8 { messages.bytes.append(contentsOf: $0) }
+        messages.endRun()
         append(#"{"prediction_id":""#)
         stringContents(logRow.topic)
-        logRow.withPredictionIDSuffix { out.append(contentsOf: $0) }
+        logRow.withPredictionIDSuffix { messages.bytes.append(contentsOf: $0) }
         append(#"","event_id":"#)
         if let eventID = logRow.eventID { quoted(eventID) } else { append("null") }
         append(#","entity_id":"#)
         quoted(logRow.entity)
         append(#","event_time":""#)
-        RFC3339Timestamp.append(millis: logRow.eventTimeMillis, to: &out)
+        RFC3339Timestamp.append(millis: logRow.eventTimeMillis, to: &messages.bytes)
         append(#"","scored_at":"#)
-        out += scoredAt
+        messages.bytes += scoredAt
         append(#","model":"#)
-        out += championModel
+        messages.bytes += championModel
         append(#","score":"#)
         score(champion, row: row)
         append(#","features":"#)
-        out += logRow.featuresJSON
+        messages.bytes += logRow.featuresJSON
         append(#","explanation":"#)
         explanation(champion, row: row)
         if let challenger, let challengerPrefix {
-            out += challengerPrefix
+            messages.bytes += challengerPrefix
             score(challenger, row: row)
-            out.append(UInt8(ascii: "}"))
+            messages.bytes.append(UInt8(ascii: "}"))
         }
-        out.append(UInt8(ascii: "}"))
-        return (keyStart..<valueStart, valueStart..<out.count)
+        messages.bytes.append(UInt8(ascii: "}"))
+        messages.endRun()
     }
+
+    /// Bytes of the messages appended so far.
+    var byteCount: Int { messages.bytes.count }
 
     /// Makes room for `bytes` more bytes of messages.
     mutating func reserve(_ bytes: Int) {
-        out.reserveCapacity(out.count + bytes)
+        messages.bytes.reserveCapacity(messages.bytes.count + bytes)
     }
 
-    /// Hands over the messages appended so far (the messages' keys and values are slices of it) and starts afresh.
-    mutating func takeBytes() -> [UInt8] {
-        defer { out = [] }
-        return out
+    /// Hands over the messages appended so far, key and value of each in turn, as slices of one buffer, and starts
+    /// afresh.
+    mutating func takeMessages() -> [ArraySlice<UInt8>] {
+        messages.takeRuns()
     }
 
     /// The explanation as a JSON array for the feature log (`[{"feature":…,"contribution":…}]`), nil when off.
     mutating func explanationJSON(_ scores: ModelScores, row: Int) -> [UInt8]? {
         guard !scores.explanations.isEmpty else { return nil }
-        let start = out.count
+        let start = messages.bytes.count
         explanation(scores, row: row)
-        defer { out.removeSubrange(start...) }
-        return Array(out[start...])
+        defer { messages.bytes.removeSubrange(start...) }
+        return Array(messages.bytes[start...])
     }
 
     private mutating func explanation(_ scores: ModelScores, row: Int) {
-        out.append(UInt8(ascii: "["))
+        messages.bytes.append(UInt8(ascii: "["))
         if !scores.explanations.isEmpty {
             for (i, contribution) in scores.explanations[row].enumerated() {
                 append(i == 0 ? #"{"feature":"# : #",{"feature":"#)
-                out += featureNames[contribution.featureIndex]
+                messages.bytes += featureNames[contribution.featureIndex]
                 append(#","contribution":"#)
                 number(contribution.contribution)
-                out.append(UInt8(ascii: "}"))
+                messages.bytes.append(UInt8(ascii: "}"))
             }
         }
-        out.append(UInt8(ascii: "]"))
+        messages.bytes.append(UInt8(ascii: "]"))
     }
 
     private mutating func score(_ scores: ModelScores, row: Int) {
@@ -245,28 +247,28 @@ struct PredictionEncoder {
         if output.count == 1 {
             number(output[output.startIndex])
         } else {
-            out.append(UInt8(ascii: "["))
+            messages.bytes.append(UInt8(ascii: "["))
             for (i, value) in output.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if i > 0 { messages.bytes.append(UInt8(ascii: ",")) }
                 number(value)
             }
-            out.append(UInt8(ascii: "]"))
+            messages.bytes.append(UInt8(ascii: "]"))
         }
     }
 
     private mutating func number(_ value: Double) {
-        if value.isFinite { JSONNumberText.append(value, to: &out) } else { append("null") }
+        if value.isFinite { JSONNumberText.append(value, to: &messages.bytes) } else { append("null") }
     }
 
     private mutating func append(_ text: StaticString) {
-        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        messages.bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// A JSON string: plain bytes copied at once, escaping only when a byte needs it.
     private mutating func quoted(_ text: String) {
-        out.append(UInt8(ascii: "\""))
+        messages.bytes.append(UInt8(ascii: "\""))
         stringContents(text)
-        out.append(UInt8(ascii: "\""))
+        messages.bytes.append(UInt8(ascii: "\""))
     }
 
     /// A JSON string's contents, without the quotes.
@@ -276,11 +278,11 @@ struct PredictionEncoder {
             bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
         }
         if plain {
-            text.withUTF8 { out.append(contentsOf: $0) }
+            text.withUTF8 { messages.bytes.append(contentsOf: $0) }
         } else {
             var writer = JSONOutputWriter(capacity: text.utf8.count + 8)
             writer.string(text)
-            out.append(contentsOf: writer.bytes.dropFirst().dropLast())
+            messages.bytes.append(contentsOf: writer.bytes.dropFirst().dropLast())
         }
     }
 }

@@ -496,24 +496,22 @@ package final class Worker: Sendable {
         let scoredAt = Int64(Date().timeIntervalSince1970 * 1_000)
         let topic = setup.config.outputs.predictionsTopic
         var encoder = PredictionEncoder(scoredAtMillis: scoredAt, champion: champion, challenger: challenger?.model)
-        var spans: [(key: Range<Int>, value: Range<Int>)] = []
-        spans.reserveCapacity(rowCount)
         // Rows read through the buffer are borrowed: a `let row = logRows[index]` would retain and release each
         // of the row's references.
         pending.batch.logRows.withUnsafeBufferPointer { rows in
             for index in 0..<rowCount {
-                spans.append(encoder.append(rows[index], champion: scores, challenger: challenger, row: index))
+                encoder.append(rows[index], champion: scores, challenger: challenger, row: index)
                 // Room for the rest, judged from the first message.
-                if index == 0 { encoder.reserve((rowCount - 1) * (spans[0].value.upperBound + 64)) }
+                if index == 0 { encoder.reserve((rowCount - 1) * (encoder.byteCount + 64)) }
             }
         }
-        let bytes = encoder.takeBytes()
+        let encoded = encoder.takeMessages()
         var messages: [PredictionMessage] = []
         messages.reserveCapacity(rowCount)
         pending.batch.logRows.withUnsafeBufferPointer { rows in
             for index in 0..<rowCount {
                 messages.append(PredictionMessage(topic: rows[index].topic, partition: rows[index].partition, message: KafkaProducerMessage(
-                    topic: topic, keyBytes: bytes[spans[index].key], valueBytes: bytes[spans[index].value])))
+                    topic: topic, keyBytes: encoded[2 * index], valueBytes: encoded[2 * index + 1])))
             }
         }
         for index in 0..<rowCount {
