@@ -13,8 +13,8 @@ struct Pipeline {
         var partition: KafkaTopicPartition
         /// The micro-batch (``Pipeline/generation``) that last applied an event to it or restored it.
         var lastUsed: UInt64
-        /// 1 + the micro-batch that last applied an event to it (0: none yet).
-        var appliedIn: UInt64 = 0
+        /// 1 + the round of entity writes (``Pipeline/writeRound``) whose list holds it (0: none yet).
+        var listedIn: UInt64 = 0
     }
 
     struct PartitionState {
@@ -27,8 +27,6 @@ struct Pipeline {
         var batch = FeatureStoreBatch()
         var deadLetters: [KafkaProducerMessage] = []
         var reasons: [String: Int] = [:]
-        var dirtyEntities: [String] = []
-        var dirtySet: Set<String> = []
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
         var count = 0
         /// The numeric feature values of each log row (`featureNames.count` per row; NaN for strings and
@@ -53,6 +51,12 @@ struct Pipeline {
     private var entities: [String: CachedEntity] = [:]
     /// The open micro-batch's number; it grows by one each time a batch is taken.
     private var generation: UInt64 = 0
+    /// The entities events were applied to since the last ``takeEntityWrites()``, each once: the entity rows of the
+    /// next transaction. An entity touched by several of its micro-batches is read and serialized once, not once
+    /// per micro-batch.
+    private var unwritten: [String] = []
+    /// The current round of entity writes; it grows by one each time ``takeEntityWrites()`` takes the list.
+    private var writeRound: UInt64 = 0
     /// Entities missing from the cache when an event came (looked up in the store, or known new by the key
     /// filter) since last read.
     private var misses = 0
@@ -230,9 +234,10 @@ struct Pipeline {
                 entities[decoded[slot].event.entityID] = CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)
                 entry = entities.index(forKey: decoded[slot].event.entityID)
             }
-            let firstInBatch = Self.apply(decoded[slot].event, from: tp, in: generation, engine: setup.engine,
-                                          to: &entities.values[entry!], output: &output)
-            if firstInBatch, pending.dirtySet.insert(decoded[slot].event.entityID).inserted { pending.dirtyEntities.append(decoded[slot].event.entityID) }
+            if Self.apply(decoded[slot].event, from: tp, in: generation, round: writeRound, engine: setup.engine,
+                          to: &entities.values[entry!], output: &output) {
+                unwritten.append(decoded[slot].event.entityID)
+            }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: decoded[slot].event.entityID, eventID: decoded[slot].event.eventID,
                 eventTimeMillis: decoded[slot].event.eventTimeMillis, featuresJSON: []))
@@ -255,16 +260,16 @@ struct Pipeline {
 
     /// Applies an event to its entity's cached state and marks the entry as used by this micro-batch and owned by
     /// the event's partition, through one lookup of the entity.
-    /// - Returns: whether this is the entry's first event in the micro-batch (`generation`), so the caller looks the
-    ///   entity up in the batch's dirty set only then.
-    private static func apply(_ event: DecodedEvent, from partition: KafkaTopicPartition, in generation: UInt64, engine: FeatureEngine,
-                              to entry: inout CachedEntity, output: inout [FieldValue]) -> Bool {
+    /// - Returns: whether the entry is not yet listed for this round of entity writes (`round`); it is now, and the
+    ///   caller adds it to the list.
+    private static func apply(_ event: DecodedEvent, from partition: KafkaTopicPartition, in generation: UInt64, round: UInt64,
+                              engine: FeatureEngine, to entry: inout CachedEntity, output: inout [FieldValue]) -> Bool {
         engine.apply(event, to: &entry.state, output: &output)
         entry.partition = partition
         entry.lastUsed = generation
-        let first = entry.appliedIn != generation &+ 1
-        entry.appliedIn = generation &+ 1
-        return first
+        let unlisted = entry.listedIn != round &+ 1
+        entry.listedIn = round &+ 1
+        return unlisted
     }
 
     /// Hands over the pending micro-batch, with each partition's next offset, watermark base and epoch.
@@ -276,8 +281,6 @@ struct Pipeline {
         pending.rows.reserveCapacity(taken.rows.count)
         pending.strings.reserveCapacity(taken.strings.count)
         pending.features.reserveCapacity(like: taken.features)
-        pending.dirtyEntities.reserveCapacity(taken.dirtyEntities.count)
-        pending.dirtySet.reserveCapacity(taken.dirtySet.count)
         // Each log row gets its slice of the batch's features buffer (no copy; the slices share it).
         for (row, features) in taken.features.takeRuns().enumerated() { taken.batch.logRows[row].featuresJSON = features }
         taken.generation = generation
@@ -292,9 +295,17 @@ struct Pipeline {
         return taken
     }
 
-    /// The rows for the entities a micro-batch touched: state (old tiles evicted) and the features as of each
-    /// entity's latest event.
-    mutating func entityWrites(for dirty: [String]) -> [FeatureStoreBatch.EntityWrite] {
+    /// The rows for the entities events were applied to since the last call, each once: state (old tiles evicted) and
+    /// the features as of the entity's latest event. Call it on a micro-batch boundary, when every applied event is in
+    /// a batch already taken (`takePending()`) — the transaction that writes these rows must hold exactly those
+    /// batches, or a state would run ahead of its offsets.
+    mutating func takeEntityWrites() -> [FeatureStoreBatch.EntityWrite] {
+        precondition(pending.batch.logRows.isEmpty, "entity writes are taken on a micro-batch boundary")
+        let dirty = unwritten
+        unwritten = []
+        unwritten.reserveCapacity(dirty.count)
+        let listed = writeRound &+ 1
+        writeRound += 1
         // The states and the features JSON go into two buffers for the whole batch, each write a slice of them.
         var states = ByteRuns()
         var features = ByteRuns()
@@ -303,8 +314,11 @@ struct Pipeline {
         let lateness = setup.allowedLatenessMillis
         for entity in dirty {
             // Through the entry's index: one hash per entity, and the entry is used in place, never copied out.
-            guard let index = entities.index(forKey: entity),
-                  let (owner, latest) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
+            // An entry is written once: marked unlisted when written, so a key listed twice (an entity dropped and
+            // applied again in one round) is not written twice — one upsert may not touch a row twice.
+            guard let index = entities.index(forKey: entity), entities.values[index].listedIn == listed else { continue }
+            entities.values[index].listedIn = 0
+            guard let (owner, latest) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
                                                           engine: setup.engine, output: &output, into: &states.bytes) else { continue }
             states.endRun()
             Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &features.bytes)

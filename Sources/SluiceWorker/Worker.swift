@@ -30,6 +30,9 @@ package final class Worker: Sendable {
         package var processNanos: UInt64 = 0
         package var serializeNanos: UInt64 = 0
         package var commitNanos: UInt64 = 0
+        /// Entity states serialized for transactions: each touched entity once per transaction, however many of
+        /// its micro-batches touched it.
+        package var serializedStates = 0
         /// Predictions published (acknowledged by Kafka and committed with their micro-batch).
         package var predicted = 0
         /// Wall-clock nanoseconds spent scoring (all cores).
@@ -203,10 +206,11 @@ package final class Worker: Sendable {
                 let elapsed = DispatchTime.now().uptimeNanoseconds - started
                 counters.withLock { $0.processNanos += elapsed }
                 let caughtUp = batch.count < setup.config.kafka.consumer.pollBatchSize
-                if pipeline.pendingCount >= setup.config.flush.maxEvents || caughtUp || pipeline.pendingAgeMillis >= setup.maxIntervalMillis {
+                // A transaction that is due closes the open micro-batch too: it starts on a micro-batch boundary, so
+                // the entity rows it writes are serialized once for all its batches (`Pipeline.takeEntityWrites`).
+                if pipeline.pendingCount >= setup.config.flush.maxEvents || caughtUp || pipeline.pendingAgeMillis >= setup.maxIntervalMillis
+                    || isReady(queue, opening: true) {
                     try await flush(&pipeline, &queue, commit: .whenReady)
-                } else if isReady(queue) {
-                    try await startCommit(&pipeline, &queue)
                 }
             }
         }
@@ -224,7 +228,6 @@ package final class Worker: Sendable {
         var predicted: Int
         var consumedAt: [(nanos: UInt64, events: Int)]
         var scoreNanos: UInt64
-        var serializeNanos: UInt64
         var generation: UInt64
         var events: Int
     }
@@ -245,10 +248,10 @@ package final class Worker: Sendable {
 
         var waitingEvents: Int { waiting.reduce(0) { $0 + $1.events } }
 
-        /// Whether batches wait, no transaction is in flight, and either `interval` has passed since the last one
-        /// started or a whole micro-batch (`maxEvents`) waits.
-        func isReady(interval: UInt64, maxEvents: Int) -> Bool {
-            guard !waiting.isEmpty, inFlightEnded.value.withLock({ $0 }) else { return false }
+        /// Whether batches wait (or `opening`: the open micro-batch will), no transaction is in flight, and either
+        /// `interval` has passed since the last one started or a whole micro-batch (`maxEvents`) waits.
+        func isReady(interval: UInt64, maxEvents: Int, opening: Bool = false) -> Bool {
+            guard !waiting.isEmpty || opening, inFlightEnded.value.withLock({ $0 }) else { return false }
             guard let lastStartNanos else { return true }
             return DispatchTime.now().uptimeNanoseconds &- lastStartNanos >= interval || waitingEvents >= maxEvents
         }
@@ -286,12 +289,13 @@ package final class Worker: Sendable {
         }
     }
 
-    private func isReady(_ queue: CommitQueue) -> Bool {
-        queue.isReady(interval: setup.commitIntervalNanos, maxEvents: setup.config.flush.maxEvents)
+    /// `opening`: count the open micro-batch as waiting (it is closed if a transaction is ready).
+    private func isReady(_ queue: CommitQueue, opening: Bool = false) -> Bool {
+        queue.isReady(interval: setup.commitIntervalNanos, maxEvents: setup.config.flush.maxEvents, opening: opening)
     }
 
-    /// Takes the pending micro-batch, scores it, feeds the drift monitor, queues its messages to Kafka, and then
-    /// serializes the states it touched; its transaction comes later (`startCommit`).
+    /// Takes the pending micro-batch, scores it, feeds the drift monitor, queues its messages to Kafka and encodes
+    /// its feature-log rows; its transaction comes later (`startCommit`), which serializes the states it touched.
     private func publish(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async -> Scored {
         var pending = pipeline.takePending()
         counters.withLock { $0.scoredBatches += 1 }
@@ -318,13 +322,10 @@ package final class Worker: Sendable {
         // Dead letters and predictions go out now, in order, before the states are serialized (which only the
         // transaction needs); the transaction waits for their acknowledgements.
         let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message) + alerts)
-        let t2 = DispatchTime.now().uptimeNanoseconds
-        pending.batch.entities = pipeline.entityWrites(for: pending.dirtyEntities)
         if !fenced.isEmpty { Self.dropFenced(&pending.batch, fenced) }
         // The log rows' COPY data is encoded here, while the previous transaction runs, not inside this batch's
         // (where the server would wait for it). Should it fail, the transaction encodes them and reports the error.
         try? pending.batch.encodeLogRows()
-        let t3 = DispatchTime.now().uptimeNanoseconds
         if let champion = scored.champion {
             metrics.scored(model: champion.name, version: champion.version, predictions: predictions.count, nanos: t1 - t0)
             let consumedAt = pending.consumedAt
@@ -336,7 +337,7 @@ package final class Worker: Sendable {
             }
         }
         return Scored(batch: pending.batch, deliveries: deliveries, reasons: pending.reasons, predicted: predictions.count,
-                      consumedAt: pending.consumedAt, scoreNanos: t1 - t0, serializeNanos: t3 - t2, generation: pending.generation,
+                      consumedAt: pending.consumedAt, scoreNanos: t1 - t0, generation: pending.generation,
                       events: pending.count)
     }
 
@@ -377,6 +378,13 @@ package final class Worker: Sendable {
     /// a committed offset always means its predictions and dead letters were delivered.
     private func startCommit(_ pipeline: inout Pipeline, _ queue: inout CommitQueue) async throws {
         guard !queue.waiting.isEmpty else { return }
+        // The waiting batches are every batch taken since the last transaction started and the open one is empty
+        // (callers flush first), so these are exactly the entity rows of their events. Serialized before the wait
+        // for the transaction in flight, which they do not depend on.
+        let serializing = DispatchTime.now().uptimeNanoseconds
+        let entityWrites = pipeline.takeEntityWrites()
+        let serializeNanos = DispatchTime.now().uptimeNanoseconds - serializing
+        counters.withLock { $0.serializedStates += entityWrites.count }
         try await queue.inFlight?.value
         queue.inFlight = nil
         // Every batch before the waiting ones has committed: entities only they touched can leave the cache.
@@ -395,7 +403,6 @@ package final class Worker: Sendable {
         let deliveries = waiting.map(\.deliveries)
         let predicted = waiting.reduce(0) { $0 + $1.predicted }
         let scoreNanos = waiting.reduce(0) { $0 + $1.scoreNanos }
-        let serializeNanos = waiting.reduce(0) { $0 + $1.serializeNanos }
         // The batches are moved out of `waiting`, not copied: the merged batch is then the only owner of its rows,
         // so appending to it copies nothing twice and the rows are freed as soon as the transaction is done.
         var batch = FeatureStoreBatch()
@@ -409,6 +416,7 @@ package final class Worker: Sendable {
             reasons.merge(waiting[index].reasons, uniquingKeysWith: +)
         }
         batch.append(contentsOf: later)
+        batch.entities = entityWrites
         if !queue.fenced.isEmpty { Self.dropFenced(&batch, queue.fenced) }
         let ended = queue.inFlightEnded
         ended.value.withLock { $0 = false }

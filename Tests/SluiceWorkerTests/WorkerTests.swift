@@ -141,6 +141,51 @@ struct WorkerTests {
         #expect(outcome.duplicateLogRows == 0 && outcome.lost == 0)
     }
 
+    /// An entity touched by several micro-batches of one transaction is serialized once for it, with its state after
+    /// the last of them: a transaction starts on a micro-batch boundary and writes the states of every entity its
+    /// batches touched, each once.
+    @Test func entityStatesAreSerializedOncePerTransactionNotOncePerMicroBatch() async throws {
+        let environment = try await WorkerEnvironment(partitions: 1)
+        defer { Task { try? await environment.dropSchema() } }
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        let config = try SluiceConfig.load(yamlText: environment.yaml, environment: [
+            "SLUICE_FLUSH_MAX_EVENTS": "1000", "SLUICE_FLUSH_COMMIT_INTERVAL": "1h"]).config
+        let connection = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await environment.connect(),
+                                logger: WorkerEnvironment.logger)
+        let running = Task { try await worker.run() }
+        let observer = try await environment.connect()
+
+        // Four bursts over the same 12 entities, each scored as a micro-batch of its own; the first commits at once,
+        // the other three wait for one transaction (the interval is an hour), which stopping starts.
+        try await environment.produce(100, seed: 31, startMillis: start, entities: 12)
+        try await waitFor("the first transaction") { worker.counts.microBatches >= 1 }
+        for (burst, seed) in [(2, UInt64(32)), (3, UInt64(33)), (4, UInt64(34))] {
+            let scored = worker.counts.scoredBatches
+            try await environment.produce(100, seed: seed, startMillis: start + Int64(burst) * 10_000, entities: 12)
+            try await waitFor("burst \(burst) scored") { worker.counts.consumed == burst * 100 && worker.counts.scoredBatches > scored }
+        }
+        #expect(worker.counts.microBatches == 1)
+        await worker.stop()
+        try await running.value
+        let counts = worker.counts
+        #expect(counts.microBatches == 2, "two transactions")
+        #expect(counts.scoredBatches >= 4, "at least one micro-batch per burst")
+
+        // Each transaction's entities, from the feature log (`logged_at` is the transaction's start).
+        let perTransaction = try await observer.query("""
+            SELECT count(DISTINCT entity), count(*) FROM \(environment.schema).feature_log GROUP BY logged_at ORDER BY min(source_offset)
+            """).map { (entities: try $0.decode(Int64.self, column: 0), rows: try $0.decode(Int64.self, column: 1)) }
+        #expect(perTransaction.count == 2)
+        #expect(perTransaction.allSatisfy { $0.entities <= 12 }, "\(perTransaction)")
+        #expect(perTransaction.last!.rows > 250, "the last three bursts in the second transaction: \(perTransaction)")
+        #expect(counts.serializedStates == Int(perTransaction.reduce(0) { $0 + $1.entities }),
+                "one state per entity per transaction, not per micro-batch: \(perTransaction)")
+        let outcome = try await environment.expectStoreMatchesReference(observer, after: "micro-batches of one transaction", predictions: false)
+        #expect(outcome.duplicateLogRows == 0 && outcome.lost == 0)
+    }
+
     @Test func featureStoreEqualsTheReferenceAndEveryEventIsWrittenOrDeadLetteredOnce() async throws {
         let environment = try await WorkerEnvironment(partitions: 4)
         defer { Task { try? await environment.dropSchema() } }
