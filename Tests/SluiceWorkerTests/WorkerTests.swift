@@ -99,12 +99,10 @@ struct WorkerTests {
         _ = try await environment.expectStoreMatchesReference(observer, after: "two workers with the key filter", predictions: false)
     }
 
-    /// `flush.commit_interval` paces the transactions, not the micro-batches: bursts scored one after another wait
-    /// for one transaction, a whole micro-batch waiting starts one at once, and the store still equals the reference.
-    @Test func theCommitIntervalPacesTransactionsButNotMicroBatches() async throws {
-        let environment = try await WorkerEnvironment(partitions: 1)
-        defer { Task { try? await environment.dropSchema() } }
-        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+    /// A running worker whose transactions are an hour apart unless a whole micro-batch (1,000 events) waits, and an
+    /// observer connection.
+    private static func startWorkerWithHourlyTransactions(_ environment: WorkerEnvironment) async throws
+        -> (worker: Worker, running: Task<Void, any Error>, observer: PostgresConnection) {
         let config = try SluiceConfig.load(yamlText: environment.yaml, environment: [
             "SLUICE_FLUSH_MAX_EVENTS": "1000", "SLUICE_FLUSH_COMMIT_INTERVAL": "1h"]).config
         #expect(config.flush.commitInterval == .seconds(3_600))
@@ -113,7 +111,16 @@ struct WorkerTests {
         let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await environment.connect(),
                                 logger: WorkerEnvironment.logger)
         let running = Task { try await worker.run() }
-        let observer = try await environment.connect()
+        return (worker, running, try await environment.connect())
+    }
+
+    /// `flush.commit_interval` paces the transactions, not the micro-batches: bursts scored one after another wait
+    /// for one transaction, a whole micro-batch waiting starts one at once, and the store still equals the reference.
+    @Test func theCommitIntervalPacesTransactionsButNotMicroBatches() async throws {
+        let environment = try await WorkerEnvironment(partitions: 1)
+        defer { Task { try? await environment.dropSchema() } }
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
+        let (worker, running, observer) = try await Self.startWorkerWithHourlyTransactions(environment)
 
         // The first transaction starts at once (none has run yet).
         try await environment.produce(100, seed: 21, startMillis: start)
@@ -148,14 +155,7 @@ struct WorkerTests {
         let environment = try await WorkerEnvironment(partitions: 1)
         defer { Task { try? await environment.dropSchema() } }
         let start = Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000
-        let config = try SluiceConfig.load(yamlText: environment.yaml, environment: [
-            "SLUICE_FLUSH_MAX_EVENTS": "1000", "SLUICE_FLUSH_COMMIT_INTERVAL": "1h"]).config
-        let connection = try await environment.connect()
-        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
-        let worker = try Worker(setup: try WorkerSetup(config: config), connection: connection, reader: try await environment.connect(),
-                                logger: WorkerEnvironment.logger)
-        let running = Task { try await worker.run() }
-        let observer = try await environment.connect()
+        let (worker, running, observer) = try await Self.startWorkerWithHourlyTransactions(environment)
 
         // Four bursts over the same 12 entities, each scored as a micro-batch of its own; the first commits at once,
         // the other three wait for one transaction (the interval is an hour), which stopping starts.
