@@ -319,8 +319,8 @@ package final class Worker: Sendable {
                 } ?? false
             }
         }
-        // Dead letters and predictions go out now, in order, before the states are serialized (which only the
-        // transaction needs); the transaction waits for their acknowledgements.
+        // Dead letters and predictions go out now, in order; the transaction that starts later (and serializes the
+        // touched states) waits for their acknowledgements.
         let deliveries = await producer.enqueueBatch(pending.deadLetters + predictions.map(\.message) + alerts)
         if !fenced.isEmpty { Self.dropFenced(&pending.batch, fenced) }
         // The log rows' COPY data is encoded here, while the previous transaction runs, not inside this batch's
