@@ -8,8 +8,8 @@ import SluiceKafka
 /// The worker's in-memory side: decoding, lateness, entity state and the pending micro-batch. Used from the
 /// worker's single consumer loop, so it needs no locking; partitions are processed in offset order.
 struct Pipeline {
+    /// What the pipeline keeps beside each cached entity state, at the state's index in the table.
     struct CachedEntity {
-        var state: EntityState
         var partition: KafkaTopicPartition
         /// The micro-batch (``Pipeline/generation``) that last applied an event to it or restored it.
         var lastUsed: UInt64
@@ -48,13 +48,19 @@ struct Pipeline {
     let logger: Logger
     /// Watches the scored features; fed by the worker's flush.
     var drift: DriftMonitor
-    private var entities: [String: CachedEntity] = [:]
+    /// The cached entity states by entity id: the per-event lookup, the table `features-bench` measures.
+    private var entities: EntityStateTable
+    /// Each cached entity's partition and marks, at its index in `entities` (the two change together).
+    private var cached: [CachedEntity] = []
+    /// Grows each time entities leave the table, which moves the indices of those that stay: an index found before
+    /// is used only while this is unchanged.
+    private var removals: UInt64 = 0
     /// The open micro-batch's number; it grows by one each time a batch is taken.
     private var generation: UInt64 = 0
     /// The entities events were applied to since the last ``takeEntityWrites()``, each once: the entity rows of the
     /// next transaction. An entity touched by several of its micro-batches is read and serialized once, not once
     /// per micro-batch.
-    private var unwritten: [String] = []
+    private var unwritten: [Int] = []
     /// The current round of entity writes; it grows by one each time ``takeEntityWrites()`` takes the list.
     private var writeRound: UInt64 = 0
     /// Entities missing from the cache when an event came (looked up in the store, or known new by the key
@@ -75,15 +81,20 @@ struct Pipeline {
     private var json = JSONOutputWriter()
     /// `{"name":` / `,"name":` for each feature, escaped once.
     private let keyPrefixes: [[UInt8]]
-    /// The poll batch's decoded events: `decoded[0..<decodedCount]` (message index, event). The entries are kept
-    /// between batches and decoded into in place, so an event's values reuse the buffer of the entry's last one.
-    private var decoded: [(index: Int, event: DecodedEvent)] = []
+    /// The poll batch's decoded events: `decoded[0..<decodedCount]` (message index, the entity's index in `entities`
+    /// when it was cached at decoding or -1, event). The entries are kept between batches and decoded into in place,
+    /// so an event's values reuse the buffer of the entry's last one.
+    private var decoded: [(index: Int, entity: Int, event: DecodedEvent)] = []
+    /// How many events ahead of the one being applied an entity state is prefetched (stage 1; stage 0 twice as far):
+    /// the distance `features-bench --ahead` measures.
+    private static let prefetchDistance = 4
 
     init(setup: WorkerSetup, logger: Logger) {
         self.setup = setup
         self.logger = logger
         self.drift = DriftMonitor(settings: setup.drift, featureNames: setup.featureNames, stringFeatures: setup.stringFeatures)
         self.knownKeys = setup.config.state.newEntityFilter ? EntityKeyFilter() : nil
+        self.entities = EntityStateTable(engine: setup.engine, minimumCapacity: min(setup.config.state.cacheMaxEntities, 1 << 16))
         var writer = JSONOutputWriter()
         self.keyPrefixes = setup.featureNames.enumerated().map { index, name in
             writer.reset()
@@ -125,7 +136,7 @@ struct Pipeline {
         guard entities.count > limit else { return 0 }
         let protected = min(uncommitted, generation)
         var byBatch: [UInt64: Int] = [:]
-        for entry in entities.values where entry.lastUsed < protected { byBatch[entry.lastUsed, default: 0] += 1 }
+        for entry in cached where entry.lastUsed < protected { byBatch[entry.lastUsed, default: 0] += 1 }
         var excess = entities.count - (limit - limit / 10)
         var newestDropped: UInt64? = nil
         for batch in byBatch.keys.sorted() where excess > 0 {
@@ -133,11 +144,22 @@ struct Pipeline {
             excess -= byBatch[batch]!
         }
         guard let newestDropped else { return 0 }
-        // Removed in place: filtering would rebuild the whole dictionary, copying every entity that stays.
-        var dropped: [String] = []
-        for (entity, entry) in entities where entry.lastUsed <= newestDropped { dropped.append(entity) }
-        for entity in dropped { entities.removeValue(forKey: entity) }
-        return dropped.count
+        return removeEntities(cached.map { $0.lastUsed <= newestDropped })
+    }
+
+    /// Removes the cached entities whose `drop` is true, keeping `cached` and the unwritten list in step with the
+    /// table's new indices.
+    /// - Returns: how many were removed.
+    private mutating func removeEntities(_ drop: [Bool]) -> Int {
+        let before = entities.count
+        let kept = entities.removeAll { drop[$0] }
+        guard kept.count < before else { return 0 }
+        removals += 1
+        var newIndex = [Int](repeating: -1, count: before)
+        for (new, old) in kept.enumerated() { newIndex[old] = new }
+        cached = kept.map { cached[$0] }
+        unwritten = unwritten.compactMap { newIndex[$0] >= 0 ? newIndex[$0] : nil }
+        return before - kept.count
     }
 
     var pendingAgeMillis: Int64 {
@@ -147,14 +169,14 @@ struct Pipeline {
     /// Takes ownership of a partition: its epoch and its lateness watermark; its entities reload from the store.
     mutating func assign(_ partition: KafkaTopicPartition, epoch: Int64, maxEventTimeMillis: Int64?) {
         partitions[partition] = PartitionState(epoch: epoch, tracker: LatenessTracker(maxEventTimeMillis: maxEventTimeMillis ?? .min))
-        entities = entities.filter { $0.value.partition != partition }
+        _ = removeEntities(cached.map { $0.partition == partition })
     }
 
     /// Forgets partitions and their cached entities (another worker owns them now).
     mutating func revoke(_ revoked: [KafkaTopicPartition]) {
         let set = Set(revoked)
         for partition in set { partitions[partition] = nil }
-        entities = entities.filter { !set.contains($0.value.partition) }
+        _ = removeEntities(cached.map { set.contains($0.partition) })
     }
 
     /// Decodes, validates and featurizes a batch into the pending micro-batch. Entity states missing from the
@@ -183,7 +205,7 @@ struct Pipeline {
             guard run!.owned else { continue }
             pending.count += 1
             run!.next = message.offset + 1
-            if decodedCount == decoded.count { decoded.append((index, DecodedEvent())) }
+            if decodedCount == decoded.count { decoded.append((index, -1, DecodedEvent())) }
             let slot = decodedCount
             if let error = message.withUnsafeValue({ setup.decoder.decode($0, nowMillis: now, into: &decoded[slot].event) }) {
                 deadLetter(message, reason: error.reason.rawValue, description: error.description)
@@ -191,20 +213,37 @@ struct Pipeline {
             }
             decoded[slot].index = index
             decodedCount += 1
-            let entity = decoded[slot].event.entityID
-            // `index(forKey:)`, not `entities[id] == nil`: the subscript would copy the cached state out to compare it.
-            if entities.index(forKey: entity) == nil, misses[entity] == nil { misses[entity] = tp }
         }
         if let previous = run, previous.owned { pending.nextOffsets[previous.tp] = previous.next }
+        // The batch's entities are looked up together (their memory accesses overlap); applying uses the indices (and
+        // prefetches the states by them) without hashing again.
+        let ids = (0..<decodedCount).map { decoded[$0].event.entityID }
+        var found = [Int](repeating: -1, count: decodedCount)
+        let missing = found.withUnsafeMutableBufferPointer { entities.find(ids.count, id: { ids[$0] }, into: $0) }
+        for slot in 0..<decodedCount {
+            decoded[slot].entity = found[slot]
+            if missing > 0, found[slot] < 0, misses[ids[slot]] == nil { misses[ids[slot]] = batch[decoded[slot].index].topicPartition }
+        }
+        let removalsBefore = removals
         if !misses.isEmpty { try await restore(misses, store: store) }
-        applyDecoded(batch, count: decodedCount)
+        // A restore that fenced partitions removed their entities, moving the others' indices.
+        applyDecoded(batch, count: decodedCount, indicesValid: removals == removalsBefore)
     }
 
     /// Applies the poll batch's decoded events (`decoded[0..<count]`) to their entities and adds their log rows and
     /// model inputs to the pending micro-batch. Synchronous: inside the async `process` the per-event closures and
     /// copies would be boxed on the heap.
-    private mutating func applyDecoded(_ batch: KafkaMessageBatch, count decodedCount: Int) {
+    ///
+    /// Each state the batch lookup found is prefetched a few events before its event is applied, so its lines arrive
+    /// while the events before it are applied.
+    private mutating func applyDecoded(_ batch: KafkaMessageBatch, count decodedCount: Int, indicesValid: Bool) {
         let lateness = setup.allowedLatenessMillis
+        let engine = setup.engine
+        let ahead = Self.prefetchDistance
+        if indicesValid {
+            for slot in 0..<min(2 * ahead, decodedCount) { prefetchState(ofSlot: slot, stage: 0) }
+            for slot in 0..<min(ahead, decodedCount) { prefetchState(ofSlot: slot, stage: 1) }
+        }
         // The partition of the current run of events, taken out of `partitions` while the run lasts (one lookup
         // per run) and put back when it ends; nil when the partition is not owned (fenced by the restore).
         var current: (tp: KafkaTopicPartition, state: PartitionState?)? = nil
@@ -213,6 +252,10 @@ struct Pipeline {
             current = nil
         }
         for slot in 0..<decodedCount {
+            if indicesValid {
+                if slot + 2 * ahead < decodedCount { prefetchState(ofSlot: slot + 2 * ahead, stage: 0) }
+                if slot + ahead < decodedCount { prefetchState(ofSlot: slot + ahead, stage: 1) }
+            }
             let index = decoded[slot].index
             let message = batch[index]
             let tp = message.topicPartition
@@ -228,16 +271,15 @@ struct Pipeline {
                 continue
             }
             current!.state!.tracker.observe(decoded[slot].event.eventTimeMillis)
-            // Found or added through the entry's index (`entities[id, default: …]` allocates a closure per event).
-            var entry = entities.index(forKey: decoded[slot].event.entityID)
-            if entry == nil {
-                entities[decoded[slot].event.entityID] = CachedEntity(state: setup.engine.makeState(), partition: tp, lastUsed: generation)
-                entry = entities.index(forKey: decoded[slot].event.entityID)
+            // Missing at the batch lookup (restored since, or new), or the indices moved: looked up, and added when new.
+            var entity = indicesValid ? decoded[slot].entity : -1
+            if entity < 0 {
+                let (found, inserted) = entities.findOrInsert(decoded[slot].event.entityID)
+                if inserted { cached.append(CachedEntity(partition: tp, lastUsed: generation)) }
+                entity = found
             }
-            if Self.apply(decoded[slot].event, from: tp, in: generation, round: writeRound, engine: setup.engine,
-                          to: &entities.values[entry!], output: &output) {
-                unwritten.append(decoded[slot].event.entityID)
-            }
+            engine.apply(decoded[slot].event, to: &entities[entity], output: &output)
+            if Self.markApplied(&cached[entity], from: tp, in: generation, round: writeRound) { unwritten.append(entity) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: decoded[slot].event.entityID, eventID: decoded[slot].event.eventID,
                 eventTimeMillis: decoded[slot].event.eventTimeMillis, featuresJSON: []))
@@ -258,13 +300,16 @@ struct Pipeline {
         endRun()
     }
 
-    /// Applies an event to its entity's cached state and marks the entry as used by this micro-batch and owned by
-    /// the event's partition, through one lookup of the entity.
-    /// - Returns: whether the entry is not yet listed for this round of entity writes (`round`); it is now, and the
+    /// Prefetches the state of `decoded[slot]`'s entity, when the batch lookup found it (`EntityStateTable.prefetchState`).
+    private mutating func prefetchState(ofSlot slot: Int, stage: Int) {
+        let entity = decoded[slot].entity
+        if entity >= 0 { entities.prefetchState(at: entity, stage: stage) }
+    }
+
+    /// Marks an entity an event was just applied to as used by this micro-batch and owned by the event's partition.
+    /// - Returns: whether the entity is not yet listed for this round of entity writes (`round`); it is now, and the
     ///   caller adds it to the list.
-    private static func apply(_ event: DecodedEvent, from partition: KafkaTopicPartition, in generation: UInt64, round: UInt64,
-                              engine: FeatureEngine, to entry: inout CachedEntity, output: inout [FieldValue]) -> Bool {
-        engine.apply(event, to: &entry.state, output: &output)
+    private static func markApplied(_ entry: inout CachedEntity, from partition: KafkaTopicPartition, in generation: UInt64, round: UInt64) -> Bool {
         entry.partition = partition
         entry.lastUsed = generation
         let unlisted = entry.listedIn != round &+ 1
@@ -312,18 +357,18 @@ struct Pipeline {
         var written: [(entity: String, owner: KafkaTopicPartition, latest: Int64)] = []
         written.reserveCapacity(dirty.count)
         let lateness = setup.allowedLatenessMillis
-        for entity in dirty {
-            // Through the entry's index: one hash per entity, and the entry is used in place, never copied out.
-            // An entry is written once: marked unlisted when written, so a key listed twice (an entity dropped and
-            // applied again in one round) is not written twice — one upsert may not touch a row twice.
-            guard let index = entities.index(forKey: entity), entities.values[index].listedIn == listed else { continue }
-            entities.values[index].listedIn = 0
-            guard let (owner, latest) = Self.stateToWrite(&entities.values[index], partitions: partitions, lateness: lateness,
-                                                          engine: setup.engine, output: &output, into: &states.bytes) else { continue }
+        for index in dirty {
+            // The state is used in place, never copied out. An entity is written once: marked unlisted when written,
+            // so an index listed twice is not written twice — one upsert may not touch a row twice.
+            guard cached[index].listedIn == listed else { continue }
+            cached[index].listedIn = 0
+            guard let partition = partitions[cached[index].partition] else { continue }
+            let latest = Self.stateToWrite(&entities[index], watermark: partition.tracker.watermark(allowedLatenessMillis: lateness),
+                                           engine: setup.engine, output: &output, into: &states.bytes)
             states.endRun()
             Self.appendFeaturesJSON(output, prefixes: keyPrefixes, json: &json, to: &features.bytes)
             features.endRun()
-            written.append((entity, owner, latest))
+            written.append((entities.entityID(at: index), cached[index].partition, latest))
         }
         return zip(written, zip(states.takeRuns(), features.takeRuns())).map { write, runs in
             FeatureStoreBatch.EntityWrite(entity: write.entity, topic: write.owner.topic, partition: write.owner.partition,
@@ -332,15 +377,15 @@ struct Pipeline {
     }
 
     /// Evicts an entity's tiles older than its partition's watermark, puts its values as of its latest event in
-    /// `output` and appends its serialized state to `bytes`; nil when its partition is no longer owned.
-    private static func stateToWrite(_ entry: inout CachedEntity, partitions: [KafkaTopicPartition: PartitionState], lateness: Int64,
-                                     engine: FeatureEngine, output: inout [FieldValue], into bytes: inout [UInt8]) -> (KafkaTopicPartition, Int64)? {
-        guard let partition = partitions[entry.partition] else { return nil }
-        entry.state.evict(olderThan: partition.tracker.watermark(allowedLatenessMillis: lateness))
-        let latest = entry.state.latestEventTimeMillis
-        engine.values(of: entry.state, asOf: latest, output: &output)
-        entry.state.serialize(into: &bytes)
-        return (entry.partition, latest)
+    /// `output` and appends its serialized state to `bytes`.
+    /// - Returns: the entity's latest event time.
+    private static func stateToWrite(_ state: inout EntityState, watermark: Int64, engine: FeatureEngine, output: inout [FieldValue],
+                                     into bytes: inout [UInt8]) -> Int64 {
+        state.evict(olderThan: watermark)
+        let latest = state.latestEventTimeMillis
+        engine.values(of: state, asOf: latest, output: &output)
+        state.serialize(into: &bytes)
+        return latest
     }
 
     /// Partitions a state restore found claimed by another worker since this one claimed them (reported once): the
@@ -394,7 +439,13 @@ struct Pipeline {
             }
             do {
                 let state = try EntityState(deserializing: row.state[...], engine: engine)
-                entities[row.entity] = CachedEntity(state: state, partition: partition, lastUsed: generation)
+                let index = entities.set(state, for: row.entity)
+                if index == cached.count {
+                    cached.append(CachedEntity(partition: partition, lastUsed: generation))
+                } else {
+                    cached[index].partition = partition
+                    cached[index].lastUsed = generation
+                }
             } catch {
                 logger.error("stored entity state is unreadable; the entity starts afresh", metadata: ["entity": "\(row.entity)", "error": "\(error)"])
             }

@@ -185,8 +185,24 @@ package struct EntityStateTable: Sendable {
     /// - Returns: how many entities were inserted.
     @discardableResult
     package mutating func findOrInsert(_ count: Int, id: (Int) -> String, into indices: UnsafeMutableBufferPointer<Int>) -> Int {
+        lookUp(count, id: id, into: indices, inserting: true)
+    }
+
+    /// Finds the entities of a whole micro-batch, overlapping their memory accesses like
+    /// `findOrInsert(_:id:into:)`, without inserting: a missing id gets index -1. Same results as calling
+    /// `index(of:)` for each id.
+    ///
+    /// - Returns: how many ids were missing.
+    @discardableResult
+    package mutating func find(_ count: Int, id: (Int) -> String, into indices: UnsafeMutableBufferPointer<Int>) -> Int {
+        lookUp(count, id: id, into: indices, inserting: false)
+    }
+
+    /// The batched lookup: inserts the missing ids when `inserting` (and returns how many), else gives them -1
+    /// (and returns how many were missing).
+    private mutating func lookUp(_ count: Int, id: (Int) -> String, into indices: UnsafeMutableBufferPointer<Int>, inserting: Bool) -> Int {
         precondition(indices.count >= count, "indices must hold one index per id")
-        var inserted = 0
+        var missing = 0
         // The ids are all read before the table is, and the lookups run outside any closure: reading
         // `self` after calling the caller's closure, or from a closure, made the compiler copy the
         // whole table around each call (a retain and a release of every reference it holds).
@@ -219,11 +235,11 @@ package struct EntityStateTable: Sendable {
             if found {
                 indices[i] = entryIndex(inSlot: slot)
             } else {
-                indices[i] = insertNew(ids[i], hash: hashes[i], slot: slot, state: engine.makeState())
-                inserted += 1
+                indices[i] = inserting ? insertNew(ids[i], hash: hashes[i], slot: slot, state: engine.makeState()) : -1
+                missing += 1
             }
         }
-        return inserted
+        return missing
     }
 
     /// Hints the CPU to load what `apply` reads of entity `index`'s state, without waiting for it.

@@ -145,4 +145,28 @@ import Testing
         let empty = indices.withUnsafeMutableBufferPointer { batch.findOrInsert(0, id: { _ in "" }, into: $0) }
         #expect(empty == 0)
     }
+
+    /// `find` (the worker's lookup of a polled batch): each id's index as `index(of:)` gives it, -1 for a missing one,
+    /// and nothing is inserted — a missing entity must be restored from the store before it gets a state.
+    @Test func batchFindMatchesIndexOfAndInsertsNothing() throws {
+        var table = EntityStateTable(engine: engine, seed: 5)
+        var rng = SeededGenerator(seed: 6)
+        var indices = [Int](repeating: 7, count: 50)
+        for round in 0..<40 {
+            let ids = (0..<Int.random(in: 0...50, using: &rng)).map { _ -> String in
+                let n = Int.random(in: 0..<150, using: &rng)
+                return n % 5 == 0 ? "a-long-entity-identifier-number-\(n)" : "e\(n)"
+            }
+            let before = table.count
+            let missing = indices.withUnsafeMutableBufferPointer { ix in table.find(ids.count, id: { ids[$0] }, into: ix) }
+            #expect(table.count == before, "find inserts nothing")
+            for (k, id) in ids.enumerated() { #expect(indices[k] == (table.index(of: id) ?? -1), "round \(round) id \(id)") }
+            #expect(missing == ids.indices.filter { indices[$0] < 0 }.count)
+            // Then the missing ones are added, as the worker adds them when it applies their events.
+            for id in ids where table.index(of: id) == nil { _ = table.findOrInsert(id) }
+        }
+        #expect(table.count > 100, "most ids were seen")
+        let none = indices.withUnsafeMutableBufferPointer { table.find(0, id: { _ in "" }, into: $0) }
+        #expect(none == 0)
+    }
 }
