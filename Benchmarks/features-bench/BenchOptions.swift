@@ -26,10 +26,11 @@ struct BenchOptions {
     /// Distinct users of the decode + features workload (Zipf(1.1) over them).
     var entities = 100_000
     /// Events per micro-batch of the decode + features pass: each batch is decoded, looked up
-    /// (`EntityStateTable.findOrInsert(_:id:into:)`) and then applied with the entity states prefetched
-    /// in two stages, 2 × `ahead` and `ahead` events early, as the worker processes a polled batch.
+    /// (`EntityStateTable.find(_:id:into:)`) and then applied with the entity states prefetched in two
+    /// stages, 2 × `ahead` and `ahead` events early, as the worker processes a polled batch. The default
+    /// is 500, the default `kafka.consumer.poll_batch_size`: the batch a busy worker polls.
     /// 0: one event at a time.
-    var batch = 0
+    var batch = 500
     /// Prefetch distance in events for batched passes.
     var ahead = 4
 
