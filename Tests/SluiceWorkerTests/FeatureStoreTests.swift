@@ -56,7 +56,7 @@ struct FeatureStoreTests {
             """)
         try await connection.execute("INSERT INTO \(schema).entities (entity, source_topic, source_partition, event_time, features, state, feature_set) VALUES ('user é;--', 't', 0, now(), '{}', '\\x00', 'fs')")
 
-        #expect(try await FeatureStoreMigrations.migrate(connection, schema: schema) == [6])
+        #expect(try await FeatureStoreMigrations.migrate(connection, schema: schema) == [6, 7])
         let collations = try await connection.query("""
             SELECT table_name || '.' || column_name, collation_name FROM information_schema.columns
             WHERE table_schema = $1 AND column_name IN ('entity', 'event_id') AND table_name IN ('feature_log', 'entities') ORDER BY 1
@@ -190,6 +190,25 @@ struct FeatureStoreTests {
 
     /// The entity upsert's parameters, written straight from the entities' bytes, store what the writes hold:
     /// non-ASCII features, empty and binary states, merged batches (the later write wins), another feature set.
+    /// Migration 7: an entity row large enough to be compressed is compressed with lz4 when the server has it (pglz
+    /// otherwise), and reads back byte for byte.
+    @Test func largeEntityStatesAreCompressedWithLZ4AndReadBackExactly() async throws {
+        let scratch = try await Scratch()
+        let lz4 = try await scratch.connection.query(
+            "SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'").first?.decode(Bool.self, column: 0) ?? false
+        // 6 KB of tile-like words: repetitive enough to compress, past the 2 KB at which PostgreSQL tries.
+        let state = (0..<6_000).map { UInt8(truncatingIfNeeded: ($0 / 8) % 40 == 0 ? $0 : $0 % 16) }
+        var batch = FeatureStoreBatch()
+        batch.entities = [.init(entity: "hot", topic: "t", partition: 0, eventTimeMillis: 1_000, featuresJSON: ArraySlice(#"{"x":1}"#.utf8), state: state[...])]
+        try await scratch.store.commit(batch, featureSet: "f")
+        let row = try await scratch.connection.query(
+            "SELECT state, pg_column_compression(state), pg_column_size(state) FROM \(scratch.schema).entities WHERE entity = 'hot'").first
+        #expect(try row?.decode([UInt8].self, column: 0) == state)
+        #expect(try row?.decode(String?.self, column: 1) == (lz4 ? "lz4" : "pglz"))
+        #expect(try (row?.decode(Int32.self, column: 2) ?? .max) < 6_000, "stored compressed")
+        try await scratch.drop()
+    }
+
     @Test func entityUpsertsWrittenFromBytesStoreWhatTheWritesHold() async throws {
         let scratch = try await Scratch()
         func write(_ entity: String, _ millis: Int64, _ json: String, _ state: [UInt8]) -> FeatureStoreBatch.EntityWrite {
