@@ -159,6 +159,7 @@ struct Pipeline {
         for (new, old) in kept.enumerated() { newIndex[old] = new }
         cached = kept.map { cached[$0] }
         unwritten = unwritten.compactMap { newIndex[$0] >= 0 ? newIndex[$0] : nil }
+        assert(cached.count == entities.count, "one CachedEntity per state in the table")
         return before - kept.count
     }
 
@@ -346,6 +347,7 @@ struct Pipeline {
     /// batches, or a state would run ahead of its offsets.
     mutating func takeEntityWrites() -> [FeatureStoreBatch.EntityWrite] {
         precondition(pending.batch.logRows.isEmpty, "entity writes are taken on a micro-batch boundary")
+        assert(cached.count == entities.count, "one CachedEntity per state in the table")
         let dirty = unwritten
         unwritten = []
         unwritten.reserveCapacity(dirty.count)
