@@ -356,6 +356,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let eventsPerSec = watch.eventsPerSecond
         let catchUp = rate == nil ? nil : producerEnded.map { Double(caughtUp > $0 ? caughtUp - $0 : 0) / 1e6 }
+        // Cores PostgreSQL used: rows/s × CPU seconds per million rows.
+        let coresRun = cpuByProcess["postgres_worker_backends"].map { eventsPerSec * $0 / 1e6 }
+        let coresBound = bound.flatMap { bound in bound.postgresCPUSecondsPerMillion.map { bound.rowsPerSec * $0 / 1e6 } }
         return PipelineBenchResult(
             mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: topicPartitions,
             microBatch: microBatch, maxIntervalMs: maxInterval, commitIntervalMs: Int(setup.commitIntervalNanos / 1_000_000), pollBatchSize: settings.pollBatchSize,
@@ -371,6 +374,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             cpuSecondsPerMillion: workerCPU / million, cpuSecondsPerMillionByProcess: cpuByProcess,
             pipelineCPUSecondsPerMillion: pipelineCPU, cpuBoundEventsPerSec: pipelineCPU > 0 ? Double(cores) / pipelineCPU * 1e6 : 0, cores: cores,
             peakRSSBytes: peakRSS, stageSeconds: BenchWorker.stageSeconds(counts), wallSeconds: Double(caughtUp - workStarted) / 1e9,
-            bound: bound, boundParts: boundParts.isEmpty ? nil : boundParts, ratioToBound: bound.map { eventsPerSec / $0.rowsPerSec }, loadAverage: loadAverage)
+            bound: bound, boundParts: boundParts.isEmpty ? nil : boundParts, ratioToBound: bound.map { eventsPerSec / $0.rowsPerSec },
+            postgresCoresRun: coresRun, postgresCoresBound: coresBound, ratioAtBoundCPU: coresRun.flatMap { run in coresBound.map { run / $0 } },
+            loadAverage: loadAverage)
     }
 }

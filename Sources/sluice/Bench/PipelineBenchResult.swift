@@ -85,6 +85,15 @@ struct PipelineBenchResult: Codable {
     var boundParts: [PostgresBound.Result]?
     /// `events_per_sec` ÷ the PostgreSQL bound's rows/s.
     var ratioToBound: Double?
+    /// How much of a core the worker's PostgreSQL backends used during the run (events/s × their CPU per event) and
+    /// the bound's backend during the replay (rows/s × its CPU per row), and their quotient: the ratio to the bound
+    /// had PostgreSQL needed the same CPU per row in both. The host's speed often changes between the run and the
+    /// replay 20–30 s later, which moves `ratio_to_bound` both ways; this quotient does not move with it. It also
+    /// leaves out PostgreSQL running slower per row beside the other processes (shared caches), which
+    /// `ratio_to_bound` includes.
+    var postgresCoresRun: Double?
+    var postgresCoresBound: Double?
+    var ratioAtBoundCPU: Double?
     /// The host's load averages (1, 5, 15 min) when the run started: other work competing for the cores.
     var loadAverage: [Double]
 
@@ -130,6 +139,10 @@ struct PipelineBenchResult: Codable {
             if let cpu = bound.postgresCPUSecondsPerMillion { text += " (backend CPU \(String(format: "%.1f", cpu)) s/M)" }
             if let ratioToBound { text += "; ratio to bound \(String(format: "%.2f", ratioToBound))" + (ratioToBound < 0.8 ? " (below 0.8)" : "") }
             lines.append(text)
+            if let ratioAtBoundCPU, let postgresCoresRun, let postgresCoresBound {
+                lines.append("  PostgreSQL busy  \(String(format: "%.2f", postgresCoresRun)) of a core in the run, \(String(format: "%.2f", postgresCoresBound)) alone: "
+                             + "the ratio at the bound's CPU per row is \(String(format: "%.2f", ratioAtBoundCPU)) (steady when the host's speed changes between run and bound)")
+            }
         }
         for part in boundParts ?? [] {
             var text = "    \(part.part == .featureLog ? "feature log alone" : "entities alone ")  \(rate(part.rowsPerSec)) events/s"
