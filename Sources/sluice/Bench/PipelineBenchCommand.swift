@@ -356,8 +356,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let eventsPerSec = watch.eventsPerSecond
         let catchUp = rate == nil ? nil : producerEnded.map { Double(caughtUp > $0 ? caughtUp - $0 : 0) / 1e6 }
-        // Cores PostgreSQL used: rows/s × CPU seconds per million rows.
-        let coresRun = cpuByProcess["postgres_worker_backends"].map { eventsPerSec * $0 / 1e6 }
+        // Cores PostgreSQL's writer used: rows/s × CPU seconds per row (the bound has only a writer; the run's reader
+        // serves the state restores).
+        let coresRun = postgresCPU.seconds(of: workerBackends[0]).map { eventsPerSec * $0 / Double(events) }
         let coresBound = bound.flatMap { bound in bound.postgresCPUSecondsPerMillion.map { bound.rowsPerSec * $0 / 1e6 } }
         return PipelineBenchResult(
             mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: topicPartitions,

@@ -85,7 +85,7 @@ struct PipelineBenchResult: Codable {
     var boundParts: [PostgresBound.Result]?
     /// `events_per_sec` ÷ the PostgreSQL bound's rows/s.
     var ratioToBound: Double?
-    /// How much of a core the worker's PostgreSQL backends used during the run (events/s × their CPU per event) and
+    /// How much of a core the worker's writer backend used during the run (events/s × its CPU per event) and
     /// the bound's backend during the replay (rows/s × its CPU per row), and their quotient: the ratio to the bound
     /// had PostgreSQL needed the same CPU per row in both. The host's speed often changes between the run and the
     /// replay 20–30 s later, which moves `ratio_to_bound` both ways; this quotient does not move with it. It also

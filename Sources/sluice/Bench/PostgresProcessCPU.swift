@@ -53,6 +53,12 @@ final class PostgresProcessCPU {
         return (named, others)
     }
 
+    /// CPU seconds of one named backend since the start; nil when the server is not on this host.
+    func seconds(of pid: Int32) -> Double? {
+        guard isLocal, named.contains(pid), let cpu = processes[pid] else { return nil }
+        return cpu.latest - cpu.start
+    }
+
     private func serverPIDs() async throws -> [Int32] {
         try await observer.query("SELECT pid FROM pg_stat_activity").map { try $0.decode(Int32.self, column: 0) }
             .filter { !excluded.contains($0) }
