@@ -52,9 +52,6 @@ struct Pipeline {
     private var entities: EntityStateTable
     /// Each cached entity's partition and marks, at its index in `entities` (the two change together).
     private var cached: [CachedEntity] = []
-    /// Grows each time entities leave the table, which moves the indices of those that stay: an index found before
-    /// is used only while this is unchanged.
-    private var removals: UInt64 = 0
     /// The open micro-batch's number; it grows by one each time a batch is taken.
     private var generation: UInt64 = 0
     /// The entities events were applied to since the last ``takeEntityWrites()``, each once: the entity rows of the
@@ -82,7 +79,7 @@ struct Pipeline {
     /// `{"name":` / `,"name":` for each feature, escaped once.
     private let keyPrefixes: [[UInt8]]
     /// The poll batch's decoded events: `decoded[0..<decodedCount]` (message index, the entity's index in `entities`
-    /// when it was cached at decoding or -1, event). The entries are kept between batches and decoded into in place,
+    /// as the batch lookup found it or -1, event). The entries are kept between batches and decoded into in place,
     /// so an event's values reuse the buffer of the entry's last one.
     private var decoded: [(index: Int, entity: Int, event: DecodedEvent)] = []
     /// How many events ahead of the one being applied an entity state is prefetched (stage 1; stage 0 twice as far):
@@ -147,18 +144,18 @@ struct Pipeline {
         return removeEntities(cached.map { $0.lastUsed <= newestDropped })
     }
 
-    /// Removes the cached entities whose `drop` is true, keeping `cached` and the unwritten list in step with the
-    /// table's new indices.
+    /// Removes the cached entities whose `drop` is true, keeping `cached`, the unwritten list and the decoded events'
+    /// indices in step with the table's new indices (a removed entity's events get -1: looked up again when applied).
     /// - Returns: how many were removed.
     private mutating func removeEntities(_ drop: [Bool]) -> Int {
         let before = entities.count
         let kept = entities.removeAll { drop[$0] }
         guard kept.count < before else { return 0 }
-        removals += 1
         var newIndex = [Int](repeating: -1, count: before)
         for (new, old) in kept.enumerated() { newIndex[old] = new }
         cached = kept.map { cached[$0] }
         unwritten = unwritten.compactMap { newIndex[$0] >= 0 ? newIndex[$0] : nil }
+        for slot in decoded.indices where decoded[slot].entity >= 0 { decoded[slot].entity = newIndex[decoded[slot].entity] }
         assert(cached.count == entities.count, "one CachedEntity per state in the table")
         return before - kept.count
     }
@@ -225,10 +222,8 @@ struct Pipeline {
             decoded[slot].entity = found[slot]
             if missing > 0, found[slot] < 0, misses[ids[slot]] == nil { misses[ids[slot]] = batch[decoded[slot].index].topicPartition }
         }
-        let removalsBefore = removals
         if !misses.isEmpty { try await restore(misses, store: store) }
-        // A restore that fenced partitions removed their entities, moving the others' indices.
-        applyDecoded(batch, count: decodedCount, indicesValid: removals == removalsBefore)
+        applyDecoded(batch, count: decodedCount)
     }
 
     /// Applies the poll batch's decoded events (`decoded[0..<count]`) to their entities and adds their log rows and
@@ -237,14 +232,12 @@ struct Pipeline {
     ///
     /// Each state the batch lookup found is prefetched a few events before its event is applied, so its lines arrive
     /// while the events before it are applied.
-    private mutating func applyDecoded(_ batch: KafkaMessageBatch, count decodedCount: Int, indicesValid: Bool) {
+    private mutating func applyDecoded(_ batch: KafkaMessageBatch, count decodedCount: Int) {
         let lateness = setup.allowedLatenessMillis
         let engine = setup.engine
         let ahead = Self.prefetchDistance
-        if indicesValid {
-            for slot in 0..<min(2 * ahead, decodedCount) { prefetchState(ofSlot: slot, stage: 0) }
-            for slot in 0..<min(ahead, decodedCount) { prefetchState(ofSlot: slot, stage: 1) }
-        }
+        for slot in 0..<min(2 * ahead, decodedCount) { prefetchState(ofSlot: slot, stage: 0) }
+        for slot in 0..<min(ahead, decodedCount) { prefetchState(ofSlot: slot, stage: 1) }
         // The partition of the current run of events, taken out of `partitions` while the run lasts (one lookup
         // per run) and put back when it ends; nil when the partition is not owned (fenced by the restore).
         var current: (tp: KafkaTopicPartition, state: PartitionState?)? = nil
@@ -253,10 +246,8 @@ struct Pipeline {
             current = nil
         }
         for slot in 0..<decodedCount {
-            if indicesValid {
-                if slot + 2 * ahead < decodedCount { prefetchState(ofSlot: slot + 2 * ahead, stage: 0) }
-                if slot + ahead < decodedCount { prefetchState(ofSlot: slot + ahead, stage: 1) }
-            }
+            if slot + 2 * ahead < decodedCount { prefetchState(ofSlot: slot + 2 * ahead, stage: 0) }
+            if slot + ahead < decodedCount { prefetchState(ofSlot: slot + ahead, stage: 1) }
             let index = decoded[slot].index
             let message = batch[index]
             let tp = message.topicPartition
@@ -272,8 +263,8 @@ struct Pipeline {
                 continue
             }
             current!.state!.tracker.observe(decoded[slot].event.eventTimeMillis)
-            // Missing at the batch lookup (restored since, or new), or the indices moved: looked up, and added when new.
-            var entity = indicesValid ? decoded[slot].entity : -1
+            // Missing at the batch lookup (restored since, new, or removed by a fencing restore): looked up, added when new.
+            var entity = decoded[slot].entity
             if entity < 0 {
                 let (found, inserted) = entities.findOrInsert(decoded[slot].event.entityID)
                 if inserted { cached.append(CachedEntity(partition: tp, lastUsed: generation)) }
