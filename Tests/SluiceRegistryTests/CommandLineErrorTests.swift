@@ -84,4 +84,21 @@ struct CommandLineErrorTests {
         #expect(registered == 0, "nothing was registered")
         try await scratch.drop()
     }
+
+    /// `sluice bench pipeline` checks its options before it starts a cluster, a producer or a schema: a bad one exits 64
+    /// (ArgumentParser's usage error) naming the option, the value and what was expected.
+    @Test func benchPipelineRejectsBadOptionsBeforeStartingAnything() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ModelsCommandTests.binary), "build sluice first (swift build)")
+        let cases: [(arguments: [String], expected: [String])] = [
+            (["--compression", "brotli"], ["--compression 'brotli'", "none, gzip, snappy, lz4, zstd"]),
+            (["--rate", "0"], ["--rate must be a positive number"]),
+            (["--batch", "1000,x"], ["--batch '1000,x'"]),
+        ]
+        for c in cases {
+            // An unreachable PostgreSQL URL: were validation skipped, the run would fail on it, not exit 64.
+            let run = try ModelsCommandTests.sluice(["bench", "pipeline", "--postgres-url", "postgres://nobody@127.0.0.1:1/none"] + c.arguments)
+            #expect(run.status == 64, "\(c.arguments): exit status \(run.status), stderr \(run.stderr)")
+            for text in c.expected { #expect(run.stderr.contains(text), "\(c.arguments): '\(text)' in \(run.stderr)") }
+        }
+    }
 }

@@ -49,6 +49,8 @@ enum BenchWorker {
         var keyFilter = true
         /// The worker's producer `linger`; nil keeps the configuration's (5 ms by default).
         var linger: Duration? = nil
+        /// The worker's producer compression; nil keeps the configuration's (lz4 by default).
+        var compression: KafkaConfig.Compression? = nil
         /// librdkafka `fetch.wait.max.ms` of the worker's consumer; nil keeps librdkafka's (500 ms).
         var fetchWaitMillis: Int? = nil
         /// A configuration file whose source, features, drift and model settings replace the built-in ones
@@ -72,6 +74,7 @@ enum BenchWorker {
         config.kafka.consumer.pollBatchSize = settings.pollBatchSize
         config.kafka.consumer.bufferedBatches = 4
         if let linger = settings.linger { config.kafka.producer.linger = linger }
+        if let compression = settings.compression { config.kafka.producer.compression = compression }
         if let wait = settings.fetchWaitMillis { config.kafka.properties["fetch.wait.max.ms"] = String(wait) }
         config.postgres.url = .postgresURL(settings.postgresURL)
         config.postgres.schema = settings.schema

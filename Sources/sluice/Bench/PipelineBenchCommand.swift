@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceConfiguration
 import SluiceFeatureStore
 import SluiceInference
 import SluicePostgres
@@ -53,6 +54,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
     @Option(help: "The worker's producer linger, in milliseconds (kafka.producer.linger). Default: 5, with --rate 1.")
     var lingerMs: Int?
+
+    @Option(help: "The worker's producer compression (kafka.producer.compression: none, gzip, snappy, lz4, zstd). Default: the configuration's (lz4). On a broker on the same cores, compressing costs CPU and saves only loopback bytes.")
+    var compression: String?
 
     @Option(help: "The producer process's linger, in milliseconds (librdkafka linger.ms): shorter batches cost the broker (on the same cores) more CPU; the time counts in the latency.")
     var producerLingerMs: Int = 5
@@ -112,6 +116,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         guard events > 0, entities > 0 else { throw ValidationError("--events and --entities must be positive") }
         guard maxBacklog > 0, topicPartitions > 0 else { throw ValidationError("--max-backlog and --partitions must be positive") }
         guard zipf >= 0 else { throw ValidationError("--zipf must be ≥ 0, got \(zipf)") }
+        if let compression, KafkaConfig.Compression(rawValue: compression) == nil {
+            throw ValidationError("--compression '\(compression)': expected one of \(KafkaConfig.Compression.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of events per second, got \(rate)") }
         _ = try microBatches()
     }
@@ -180,6 +187,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         settings.pollBatchSize = min(microBatch, pollBatch)
         settings.linger = .milliseconds(lingerMs ?? (rate == nil ? 5 : 1))
         settings.fetchWaitMillis = fetchWait
+        settings.compression = compression.flatMap(KafkaConfig.Compression.init(rawValue:))
         settings.synchronousCommit = !asyncCommit
         settings.drift = !noDrift
         settings.keyFilter = !noKeyFilter
@@ -363,7 +371,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         return PipelineBenchResult(
             mode: rate == nil ? "saturation" : "fixed_rate", events: events, entities: entities, activeEntities: activeEntities, zipf: zipf, partitions: topicPartitions,
             microBatch: microBatch, maxIntervalMs: maxInterval, commitIntervalMs: Int(setup.commitIntervalNanos / 1_000_000), pollBatchSize: settings.pollBatchSize,
-            model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, keyFilter: !noKeyFilter, targetRate: rate,
+            model: self.model, config: config, drift: !noDrift, synchronousCommit: !asyncCommit, keyFilter: !noKeyFilter, compression: workerConfig.kafka.producer.compression.rawValue, targetRate: rate,
             inputRate: producerSummary.achievedRate, producerLatenessMs: producerSummary.lateness, eventsPerSec: eventsPerSec,
             eventsPerSecHalves: watch.halvesEventsPerSecond.map { [$0.first, $0.second] }, committedProgress: watch.progress,
             keptUp: catchUp.map { $0 <= 1_000 }, catchUpMs: catchUp,

@@ -24,6 +24,8 @@ struct PipelineBenchResult: Codable {
     var synchronousCommit: Bool
     /// `state.new_entity_filter`.
     var keyFilter: Bool
+    /// The worker's producer compression (`kafka.producer.compression`).
+    var compression: String
     /// The rate asked for (fixed rate), events/s.
     var targetRate: Double?
     /// The rate the producer process sent at, from its first event to its last, events/s.
@@ -105,7 +107,7 @@ struct PipelineBenchResult: Codable {
         let modeText = targetRate.map { "fixed rate \(rate($0)) events/s" } ?? "saturation"
         lines.append("pipeline bench (\(modeText)): \(events) events, \(entities) entities (Zipf \(zipf)), \(partitions) partitions, "
                      + "flush.max_events \(microBatch), flush.max_interval \(maxIntervalMs) ms, flush.commit_interval \(commitIntervalMs) ms, poll_batch_size \(pollBatchSize), model \(model ?? "none"), drift \(drift ? "on" : "off"), "
-                     + "synchronous_commit \(synchronousCommit ? "on" : "off"), key filter \(keyFilter ? "on" : "off"), features \(config ?? "built-in (10)"); load average \(loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+                     + "synchronous_commit \(synchronousCommit ? "on" : "off"), key filter \(keyFilter ? "on" : "off"), compression \(compression), features \(config ?? "built-in (10)"); load average \(loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
         var input = "  input            \(rate(inputRate)) events/s sent by the producer process"
         if let lateness = producerLatenessMs { input += " (sent after due: p99 \(String(format: "%.2f", lateness.p99)) ms, max \(String(format: "%.1f", lateness.max)) ms)" }
         lines.append(input)
