@@ -90,7 +90,7 @@ struct CommandLineErrorTests {
     @Test func benchPipelineRejectsBadOptionsBeforeStartingAnything() throws {
         try #require(FileManager.default.isExecutableFile(atPath: ModelsCommandTests.binary), "build sluice first (swift build)")
         let cases: [(arguments: [String], expected: [String])] = [
-            (["--compression", "brotli"], ["--compression 'brotli'", "none, gzip, snappy, lz4, zstd"]),
+            (["--compression", "brotli"], ["'brotli' is invalid for '--compression", "'none', 'gzip', 'snappy', 'lz4' or 'zstd'"]),
             (["--rate", "0"], ["--rate must be a positive number"]),
             (["--batch", "1000,x"], ["--batch '1000,x'"]),
         ]

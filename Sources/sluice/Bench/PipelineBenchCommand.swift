@@ -56,7 +56,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     var lingerMs: Int?
 
     @Option(help: "The worker's producer compression (kafka.producer.compression: none, gzip, snappy, lz4, zstd). Default: the configuration's (lz4). On a broker on the same cores, compressing costs CPU and saves only loopback bytes.")
-    var compression: String?
+    var compression: KafkaConfig.Compression?
 
     @Option(help: "The producer process's linger, in milliseconds (librdkafka linger.ms): shorter batches cost the broker (on the same cores) more CPU; the time counts in the latency.")
     var producerLingerMs: Int = 5
@@ -116,9 +116,6 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         guard events > 0, entities > 0 else { throw ValidationError("--events and --entities must be positive") }
         guard maxBacklog > 0, topicPartitions > 0 else { throw ValidationError("--max-backlog and --partitions must be positive") }
         guard zipf >= 0 else { throw ValidationError("--zipf must be ≥ 0, got \(zipf)") }
-        if let compression, KafkaConfig.Compression(rawValue: compression) == nil {
-            throw ValidationError("--compression '\(compression)': expected one of \(KafkaConfig.Compression.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of events per second, got \(rate)") }
         _ = try microBatches()
     }
@@ -187,7 +184,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         settings.pollBatchSize = min(microBatch, pollBatch)
         settings.linger = .milliseconds(lingerMs ?? (rate == nil ? 5 : 1))
         settings.fetchWaitMillis = fetchWait
-        settings.compression = compression.flatMap(KafkaConfig.Compression.init(rawValue:))
+        settings.compression = compression
         settings.synchronousCommit = !asyncCommit
         settings.drift = !noDrift
         settings.keyFilter = !noKeyFilter
@@ -388,3 +385,5 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             loadAverage: loadAverage)
     }
 }
+
+extension KafkaConfig.Compression: ExpressibleByArgument {}
