@@ -67,6 +67,32 @@ struct GroupTests {
         #expect(received == Array(42..<100))
     }
 
+    /// A stop that lands while the caller is still starting up (the worker reads its output topics' metadata
+    /// before it subscribes): the subscription that follows joins nothing and the event stream ends.
+    @Test func aSubscribeAfterCloseJoinsNothingAndTheStreamEnds() async throws {
+        let topic = TestKafka.uniqueTopic("closed-first")
+        try await TestKafka.createTopic(topic, partitions: 1)
+        let producer = try TestKafka.producer()
+        _ = try await producer.sendBatch((0..<10).map { KafkaProducerMessage(topic: topic, value: Array("\($0)".utf8)) })
+        try await producer.close()
+        let group = "g-\(topic)"
+        let closed = try TestKafka.consumer(group: group)
+        await closed.close()
+        try closed.subscribe(topics: [topic])
+        let events = try await withDeadline(.seconds(30), "the closed consumer's stream to end") {
+            var count = 0
+            for await _ in closed.events { count += 1 }
+            return count
+        }
+        #expect(events == 0)
+        // The group never saw it: a member joining now is given the partition and reads it all.
+        let member = try TestKafka.consumer(group: group)
+        try member.subscribe(topics: [topic])
+        let messages = try await consume(member, count: 10, timeout: .seconds(60))
+        await member.close()
+        #expect(messages.map(\.offset) == Array(0..<10))
+    }
+
     @Test func twoMembersSplitThePartitionsAndRevocationComesBeforeReassignment() async throws {
         let topic = TestKafka.uniqueTopic("split")
         try await TestKafka.createTopic(topic, partitions: 4)

@@ -9,6 +9,22 @@ import Testing
 
 @Suite("Worker end to end", .serialized, .timeLimit(.minutes(8)))
 struct WorkerTests {
+    /// A stop that comes while the worker is still starting (SIGTERM right after start-up) ends `run()` without an
+    /// error: nothing is consumed and nothing is committed.
+    @Test func aStopBeforeTheWorkerSubscribesEndsItsRunCleanly() async throws {
+        let environment = try await WorkerEnvironment(partitions: 1)
+        defer { Task { try? await environment.dropSchema() } }
+        try await environment.produce(100, seed: 21, startMillis: Int64(Date().timeIntervalSince1970 * 1_000) - 3_600_000)
+        let connection = try await environment.connect()
+        try await FeatureStoreMigrations.migrate(connection, schema: environment.schema)
+        let worker = try Worker(setup: try WorkerSetup(config: try environment.config()), connection: connection,
+                                reader: try await environment.connect(), logger: WorkerEnvironment.logger)
+        await worker.stop()
+        try await worker.run()
+        #expect(worker.counts.consumed == 0)
+        #expect(try await environment.storedOffsets(try await environment.connect()).isEmpty)
+    }
+
     /// A cache far smaller than the active entities: entities leave it and come back from the store, and the store
     /// still equals the brute-force reference (a dropped entity's committed state is its latest).
     @Test func anEntityCacheSmallerThanTheActiveEntitiesStillGivesTheReferenceStore() async throws {

@@ -48,11 +48,17 @@ package final class KafkaConsumer: Sendable {
     }
 
     /// Joins the group for `topics` and starts polling.
+    ///
+    /// After `close()` (a stop that came while the caller was still starting up) it joins nothing and returns:
+    /// `events` has ended or is about to, so the caller's loop finishes as it would after a stop.
     package func subscribe(topics: [String]) throws(KafkaError) {
+        if closed.load(ordering: .acquiring) { return }
         let list = TopicPartitionList.make(topics.map { (KafkaTopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA), nil) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(handle.pointer, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // librdkafka answers _DESTROY when `close()` ran between the check above and the call.
+            if closed.load(ordering: .acquiring) { return }
             throw KafkaError(code: .consumer, err, context: "could not subscribe to \(topics)")
         }
         startPolling()
@@ -60,7 +66,9 @@ package final class KafkaConsumer: Sendable {
 
     private func startPolling() {
         pollThread.withLock { thread in
-            guard thread == nil else { return }
+            // Checked under the lock `close()` reads the thread under, after it has set `closed`: either close sees
+            // this thread and stops it, or no thread starts.
+            guard thread == nil, !closed.load(ordering: .acquiring) else { return }
             let handle = self.handle
             let core = self.core
             thread = PollThread(name: "sluice-kafka-consumer-poll") {
