@@ -14,33 +14,31 @@ struct FaultTests {
         configuration.messageTimeoutMillis = 120_000
         let producer = try KafkaProducer(configuration: configuration, logger: TestKafka.logger)
         let total = 20_000
+        let messages = (0..<total).map { KafkaProducerMessage(topic: topic, partition: Int32($0 % 2), value: Array("\($0)".utf8)) }
 
-        let sending = Task {
-            var reports: [KafkaDeliveryReport] = []
-            for chunk in stride(from: 0, to: total, by: 500) {
-                reports += try await producer.sendBatch((chunk..<chunk + 500).map {
-                    KafkaProducerMessage(topic: topic, partition: Int32($0 % 2), value: Array("\($0)".utf8))
-                })
-            }
-            return reports
-        }
-        try await waitUntil("some messages are in flight") { producer.inFlightCount > 0 }
+        // The first half goes out while the broker is up, and the broker goes down once some of it is acknowledged
+        // (what is still in flight then is retried). The second half is queued while it is down, so the producer
+        // certainly holds messages it cannot deliver, whatever the host's speed.
+        let first = await producer.enqueueBatch(Array(messages[..<(total / 2)]))
+        try await waitUntil("some of the first half is acknowledged") { producer.inFlightCount < total / 2 }
         try cluster.setBrokerDown(1)
         try cluster.pushRequestErrors(.produce, errorName: "NOT_LEADER_FOR_PARTITION", count: 3)
-        try await waitUntil("the producer has queued messages it cannot deliver") { producer.inFlightCount >= 500 }
+        let second = await producer.enqueueBatch(Array(messages[(total / 2)...]))
+        try await waitUntil("the producer holds the second half it cannot deliver") { producer.inFlightCount >= total / 2 }
         try cluster.setBrokerUp(1)
-        let reports = try await sending.value
+        let reports = try await first.acknowledged() + second.acknowledged()
         #expect(reports.count == total)
+        #expect(reports.allSatisfy { $0.offset >= 0 })
 
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: "faults"), logger: TestKafka.logger)
         try consumer.subscribe(topics: [topic])
-        let messages = try await consume(consumer, count: total, timeout: .seconds(120))
+        let consumed = try await consume(consumer, count: total, timeout: .seconds(120))
         await consumer.close()
-        let values = messages.map { Int(String(decoding: $0.value, as: UTF8.self))! }
+        let values = consumed.map { Int(String(decoding: $0.value, as: UTF8.self))! }
         #expect(values.count == total)
         #expect(Set(values).count == total, "no duplicates")
         for partition in Int32(0)...1 {
-            let inPartition = messages.filter { $0.partition == partition }.map { Int(String(decoding: $0.value, as: UTF8.self))! }
+            let inPartition = consumed.filter { $0.partition == partition }.map { Int(String(decoding: $0.value, as: UTF8.self))! }
             #expect(inPartition == inPartition.sorted(), "partition \(partition) keeps production order")
         }
         try await producer.close()
