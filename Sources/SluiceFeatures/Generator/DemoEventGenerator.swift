@@ -92,6 +92,9 @@ package struct DemoEventGenerator: Sendable {
     private let users: ZipfSampler
     private let countrySampler: ZipfSampler
     private var badCount = 0
+    /// Where the last event's entity id (`user_id`'s value, without quotes) lies in the buffer `next` appended it
+    /// to; nil when that event has none (`missingEntity`).
+    package private(set) var lastEntityIDRange: Range<Int>?
 
     /// Creates a generator.
     package init(options: Options = Options()) {
@@ -136,9 +139,13 @@ package struct DemoEventGenerator: Sendable {
         if bad == .notObject { buffer.append(UInt8(ascii: "[")) }
         append(&buffer, "{\"event_id\":\"e-")
         appendDigits(&buffer, UInt64(i), width: 9)
+        lastEntityIDRange = nil
         if bad != .missingEntity {
-            append(&buffer, "\",\"user_id\":\"u-")
+            append(&buffer, "\",\"user_id\":\"")
+            let idStart = buffer.count
+            append(&buffer, "u-")
             appendDigits(&buffer, UInt64(userRank - 1), width: 7)
+            lastEntityIDRange = idStart..<buffer.count
         }
         append(&buffer, "\",\"ts\":")
         if bad == .invalidTimestamp {

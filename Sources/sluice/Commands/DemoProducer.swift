@@ -64,9 +64,15 @@ struct DemoProducer {
             }
             sent(index, due ?? Measure.hostNanos())
             buffer.removeAll(keepingCapacity: true)
-            _ = generator.next(into: &buffer)
-            let error = buffer.withUnsafeBytes { decoder.decode($0, nowMillis: now, into: &event) }
-            let key = error == nil ? Array(event.entityID.utf8) : nil
+            let key: [UInt8]?
+            if generator.next(into: &buffer) == nil, let id = generator.lastEntityIDRange {
+                // A valid event: its entity id is where the generator wrote it (no decode per event).
+                key = Array(buffer[id])
+            } else {
+                // A malformed one is keyed only when the worker's decoder would find its entity (e.g. `late`).
+                let error = buffer.withUnsafeBytes { decoder.decode($0, nowMillis: now, into: &event) }
+                key = error == nil ? Array(event.entityID.utf8) : nil
+            }
             try await producer.produce(KafkaProducerMessage(topic: topic, key: key, value: buffer))
         }
         try await producer.flush(timeoutMillis: 60_000)

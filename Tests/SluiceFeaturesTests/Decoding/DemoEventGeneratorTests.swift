@@ -76,6 +76,32 @@ import Testing
         #expect(Set(DemoEventGenerator.badEventReasons) == Set(EventDecodeError.Reason.allCases))
     }
 
+    /// The entity id's place in the buffer (the load producer's message key) is the id the worker decodes, also
+    /// when the buffer already held other events; an event without one has none.
+    @Test func theEntityIDRangeHoldsTheDecodedEntityID() throws {
+        var options = DemoEventGenerator.Options()
+        options.malformedFraction = 0.3
+        options.oversizedPayloadBytes = 600
+        let decoder = try EventDecoder(configuration: DemoEventGenerator.decoderConfiguration(maxPayloadBytes: 512))
+        var generator = DemoEventGenerator(options: options)
+        var buffer: [UInt8] = []
+        var checked = 0
+        for _ in 0..<2_000 {
+            let start = buffer.count
+            let now = generator.nominalMillis
+            let intended = generator.next(into: &buffer)
+            let range = generator.lastEntityIDRange
+            #expect((range == nil) == (intended == .missingEntity))
+            if let range { #expect(range.lowerBound > start && range.upperBound < buffer.count) }
+            if case .success(let event) = decoder.decode(Array(buffer[start...]), nowMillis: now) {
+                let id = try #require(range)
+                #expect(String(decoding: buffer[id], as: UTF8.self) == event.entityID)
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000)
+    }
+
     @Test func driftMultipliesAmountsFromTheGivenIndex() throws {
         var options = DemoEventGenerator.Options()
         options.driftStartIndex = 10_000
