@@ -45,9 +45,10 @@ struct PipelineProbeCommand: AsyncParsableCommand {
         let signals = TerminationSignals()
         var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: group)
         configuration.offsetReset = .earliest
-        // librdkafka's batch poll returns when the batch is full or the timeout passes: a 1 ms timeout bounds the
-        // time a prediction waits in the probe by 1 ms whatever the rate.
-        configuration.pollTimeoutMillis = 1
+        // A poll returns as soon as one prediction has arrived (taking whatever else is fetched with it), so the
+        // timeout only bounds how long an idle poll waits. The probe ignores idle polls: a long timeout spares it a
+        // wake-up (and an idle event) per millisecond without holding any prediction back.
+        configuration.pollTimeoutMillis = 100
         configuration.pollBatchSize = 1_000
         configuration.properties["fetch.wait.max.ms"] = String(fetchWaitMs)
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
