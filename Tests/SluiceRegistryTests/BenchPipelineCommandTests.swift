@@ -6,17 +6,10 @@ import Testing
 /// measured with the release build, not here.)
 @Suite("sluice bench pipeline", .serialized, .timeLimit(.minutes(4)))
 struct BenchPipelineCommandTests {
-    /// Runs the bench and waits for it on a thread of its own: a run takes seconds, and a blocking wait on one of the
-    /// few cooperative threads would stall every other test's tasks (and fail their time limits).
+    /// Runs the bench (seconds) without holding a cooperative thread.
     static func run(_ arguments: [String]) async throws -> [String: Any] {
-        let url = try Scratch.url
-        let run = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ModelsCommandTests.Run, any Error>) in
-            Thread.detachNewThread {
-                continuation.resume(with: Result {
-                    try ModelsCommandTests.sluice(["bench", "pipeline", "--postgres-url", url, "--json", "--partitions", "2", "--warmup", "0.5"] + arguments)
-                })
-            }
-        }
+        let run = try await ModelsCommandTests.sluiceOffThePool(["bench", "pipeline", "--postgres-url", try Scratch.url, "--json", "--partitions", "2",
+                                                                 "--warmup", "0.5"] + arguments)
         try #require(run.status == 0, "exit status \(run.status), stderr \(run.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "JSON on stdout: \(run.stdout)")
     }

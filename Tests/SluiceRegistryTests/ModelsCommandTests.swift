@@ -34,6 +34,16 @@ struct ModelsCommandTests {
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// `sluice(_:environment:)` waited for on a thread of its own, for commands that run for seconds: a blocking wait
+    /// on one of the few cooperative threads would stall every other test's tasks (and fail their time limits).
+    static func sluiceOffThePool(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try sluice(arguments, environment: extra) })
+            }
+        }
+    }
+
     @Test func registerChecksThePipelineOfTheConfigAndListPrintsJSON() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build sluice first (swift build)")
         let scratch = try await Scratch()
