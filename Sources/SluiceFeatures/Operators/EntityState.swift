@@ -30,22 +30,14 @@ package struct EntityState: Sendable {
     /// Lifetime `approx_distinct` sketches (`CompiledFeature.sketchSlot`).
     var lifetimeSketches: [HyperLogLog]
 
+    /// A new entity's state shares the plan's empty arrays (`FeaturePlan.emptyWords` …) until its first
+    /// write copies them: building them here (`Array(repeating:count:)`) looked up the array's generic
+    /// metadata in the runtime on every call, about 850 instructions each.
     init(plan: FeaturePlan) {
         self.plan = plan
-        var words = [UInt64](repeating: 0, count: plan.fixedWords)
-        for i in plan.lifetimeMembers where plan.features[i].op == .approxDistinct {
-            words[plan.features[i].word + 1] = UInt64(bitPattern: -1) // estimate cache: stale
-        }
-        var valueCount = plan.lifetimeValueCount
-        for g in plan.groups {
-            words[g.prefix] = UInt64(bitPattern: .min)
-            words[g.prefixFirst] = .max
-            for d in 0..<g.sketchCount { words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end] = UInt64(bitPattern: .min) }
-            valueCount += g.valueCount
-        }
-        self.words = words
-        self.values = valueCount == 0 ? [] : Array(repeating: .null, count: valueCount)
-        self.lifetimeSketches = plan.lifetimeSketchCount == 0 ? [] : Array(repeating: HyperLogLog(), count: plan.lifetimeSketchCount)
+        self.words = plan.emptyWords
+        self.values = plan.emptyValues
+        self.lifetimeSketches = plan.emptyLifetimeSketches
     }
 
     /// Creates the empty state of a new entity for `engine`.

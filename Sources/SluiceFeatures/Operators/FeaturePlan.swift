@@ -41,6 +41,11 @@ final class FeaturePlan: Sendable {
     /// array header) and its record stride in bytes, flat: what prefetching reads to find the end of
     /// the used words without copying `WindowGroup`s.
     let shapeOffsetsAndStrides: [Int]
+    /// A new entity's arrays (`EntityState.init(plan:)` shares them until its first write): the fixed words
+    /// with every cache marked stale, null kept values, empty lifetime sketches.
+    let emptyWords: [UInt64]
+    let emptyValues: [FieldValue]
+    let emptyLifetimeSketches: [HyperLogLog]
 
     init(features input: [CompiledFeature], fingerprint: UInt64) {
         var features = input
@@ -119,6 +124,20 @@ final class FeaturePlan: Sendable {
         self.sketchWords = sketchWords
         self.shapeOffsetsAndStrides = groups.flatMap { [32 + $0.hotBase * 8, $0.stride * 8] }
         self.fingerprint = fingerprint
+        var words = [UInt64](repeating: 0, count: fixedWords)
+        for i in lifetimeMembers where features[i].op == .approxDistinct {
+            words[features[i].word + 1] = UInt64(bitPattern: -1) // estimate cache: stale
+        }
+        var valueCount = lifetimeValueCount
+        for g in groups {
+            words[g.prefix] = UInt64(bitPattern: .min)
+            words[g.prefixFirst] = .max
+            for d in 0..<g.sketchCount { words[g.unions + d * DistinctUnion.wordCount + DistinctUnion.end] = UInt64(bitPattern: .min) }
+            valueCount += g.valueCount
+        }
+        self.emptyWords = words
+        self.emptyValues = valueCount == 0 ? [] : Array(repeating: .null, count: valueCount)
+        self.emptyLifetimeSketches = lifetimeSketchCount == 0 ? [] : Array(repeating: HyperLogLog(), count: lifetimeSketchCount)
     }
 }
 
