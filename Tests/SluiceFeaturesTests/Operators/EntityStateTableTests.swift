@@ -32,6 +32,46 @@ import Testing
         #expect(fromTable[1] == .int(2))
     }
 
+    /// New states share the plan's empty arrays until their first write (`FeaturePlan.emptyWords` …): writes to one
+    /// entity must reach neither another new entity nor the states made after it.
+    @Test func newStatesShareNothingOnceWritten() throws {
+        // Element-wise copies: an array copy would share the very buffer under test.
+        let emptyWords = engine.makeState().words.map { $0 }
+        let emptyValues = engine.makeState().values.map { $0 }
+        var table = EntityStateTable(engine: engine, seed: 3)
+        var out: [FieldValue] = []
+        let (a, _) = table.findOrInsert("a")
+        let (b, _) = table.findOrInsert("b")
+        for k in 0..<50 {
+            var e = event("a", at: 1_700_000_000_000 + Int64(k) * 60_000)
+            e.values = [.double(Double(k)), .string("m\(k)"), .string("DE")]
+            engine.apply(e, to: &table[a], output: &out)
+        }
+        #expect(table[a].hasEvents)
+        #expect(table[b].hasEvents == false)
+        #expect(table[b].words == emptyWords)
+        #expect(table[b].values == emptyValues)
+        #expect(engine.makeState().words == emptyWords)
+        #expect(engine.makeState().values == emptyValues)
+        // b's first event gives what it gives on a state of a fresh engine, feature for feature and byte for byte.
+        let fresh = try FeatureEngine(specs: ExampleFeatures.specs, schema: ExampleFeatures.schema)
+        var reference = fresh.makeState()
+        var expected: [FieldValue] = []
+        fresh.apply(event("b", at: 1_700_000_000_000), to: &reference, output: &expected)
+        engine.apply(event("b", at: 1_700_000_000_000), to: &table[b], output: &out)
+        #expect(out == expected)
+        var bBytes: [UInt8] = []
+        var referenceBytes: [UInt8] = []
+        table[b].serialize(into: &bBytes)
+        reference.serialize(into: &referenceBytes)
+        #expect(bBytes == referenceBytes)
+        let names = ExampleFeatures.specs.map(\.name)
+        #expect(out[names.firstIndex(of: "txn_count_1h")!] == .int(1))
+        var aValues: [FieldValue] = []
+        engine.values(of: table[a], asOf: 1_700_000_000_000 + 49 * 60_000, output: &aValues)
+        #expect(aValues[names.firstIndex(of: "txn_count_1h")!] == .int(50))
+    }
+
     @Test func behavesLikeADictionaryOfStatesThroughGrowthAndRemoval() throws {
         var table = EntityStateTable(engine: engine, seed: 7)
         var reference: [String: EntityState] = [:]
