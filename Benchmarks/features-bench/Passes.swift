@@ -38,6 +38,14 @@ func drive(events: Int, measureStart: Int, evictEvery: Int, pass: (Range<Int>) -
     return (measured, eviction)
 }
 
+/// Applies `events[j]` as the worker does: its values borrowed from the buffer, not the event copied
+/// (`FeatureEngine.apply(eventTime:values:to:output:)`). Declared here, not in main.swift: a closure written in
+/// top-level code is main-actor isolated, and Swift 6 checks the executor each time one is called.
+@inline(__always)
+func applyBorrowed(_ engine: FeatureEngine, _ events: UnsafeBufferPointer<DecodedEvent>, _ j: Int, to state: inout EntityState, output: inout [FieldValue]) {
+    events[j].values.withUnsafeBufferPointer { engine.apply(eventTime: events[j].eventTimeMillis, values: $0, to: &state, output: &output) }
+}
+
 /// A cheap fold of every output value, so that producing them cannot be optimized away.
 @inline(__always)
 func checksum(_ output: [FieldValue]) -> UInt64 {

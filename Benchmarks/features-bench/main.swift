@@ -226,7 +226,7 @@ if options.sections.contains("pipeline") {
                         if j + 2 * d < m, ix[j + 2 * d] >= 0 { table.prefetchState(at: ix[j + 2 * d]) }
                         if j + d < m, ix[j + d] >= 0 { table.prefetchState(at: ix[j + d], stage: 1) }
                         if ix[j] < 0 { ix[j] = table.findOrInsert(events[j].entityID).index }
-                        engine.apply(events[j], to: &table[ix[j]], output: &output)
+                        applyBorrowed(engine, events, j, to: &table[ix[j]], output: &output)
                         c.applied += 1
                         c.sink &+= checksum(output)
                     }

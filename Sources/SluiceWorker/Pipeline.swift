@@ -270,7 +270,11 @@ struct Pipeline {
                 if inserted { cached.append(CachedEntity(partition: tp, lastUsed: generation)) }
                 entity = found
             }
-            engine.apply(decoded[slot].event, to: &entities[entity], output: &output)
+            // The values borrowed from the batch's buffer: passing the event itself would copy it (a retain and release of
+            // its strings and values per event).
+            decoded[slot].event.values.withUnsafeBufferPointer { values in
+                engine.apply(eventTime: decoded[slot].event.eventTimeMillis, values: values, to: &entities[entity], output: &output)
+            }
             if Self.markApplied(&cached[entity], from: tp, in: generation, round: writeRound) { unwritten.append(entity) }
             pending.batch.logRows.append(FeatureStoreBatch.LogRow(
                 topic: tp.topic, partition: tp.partition, offset: message.offset, entity: decoded[slot].event.entityID, eventID: decoded[slot].event.eventID,

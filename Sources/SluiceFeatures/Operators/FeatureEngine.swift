@@ -72,6 +72,14 @@ package struct FeatureEngine: Sendable {
     /// in and gets the values as of its own time computed from everything known (docs/features.md).
     /// `event.values` must be indexed like `schema.fields`; missing trailing values count as null.
     package func apply(_ event: DecodedEvent, to state: inout EntityState, output: inout [FieldValue]) {
+        event.values.withUnsafeBufferPointer { apply(eventTime: event.eventTimeMillis, values: $0, to: &state, output: &output) }
+    }
+
+    /// `apply(_:to:output:)` for an event given as its time and its values (indexed like `schema.fields`).
+    ///
+    /// For callers that keep their decoded events in a buffer: passing a `DecodedEvent` from one copies it
+    /// (retaining its strings and values for the call), where `event.values.withUnsafeBufferPointer` borrows.
+    package func apply(eventTime t: Int64, values: UnsafeBufferPointer<FieldValue>, to state: inout EntityState, output: inout [FieldValue]) {
         precondition(state.plan === plan || state.fingerprint == fingerprint, "entity state belongs to a different feature engine")
         let plan = self.plan
         // Ask for the state's arrays (headers, hot words, kept values) all at once: the steps below touch
@@ -80,11 +88,10 @@ package struct FeatureEngine: Sendable {
         if output.count != plan.features.count {
             output = Array(repeating: .null, count: plan.features.count)
         }
-        let t = event.eventTimeMillis
         let hadEvents = state.hasEvents
         let previousLatest = state.latestEventTimeMillis
         plan.features.withUnsafeBufferPointer { features in
-            event.values.withUnsafeBufferPointer { values in
+            do {
                 output.withUnsafeMutableBufferPointer { out in
                     if !plan.lifetimeMembers.isEmpty {
                         Self.applyLifetime(plan, features, values, t: t, hadEvents: hadEvents, previousLatest: previousLatest, to: &state, output: out)
