@@ -91,33 +91,31 @@ package struct FeatureEngine: Sendable {
         let hadEvents = state.hasEvents
         let previousLatest = state.latestEventTimeMillis
         plan.features.withUnsafeBufferPointer { features in
-            do {
-                output.withUnsafeMutableBufferPointer { out in
-                    if !plan.lifetimeMembers.isEmpty {
-                        Self.applyLifetime(plan, features, values, t: t, hadEvents: hadEvents, previousLatest: previousLatest, to: &state, output: out)
-                    }
-                    if plan.groups.isEmpty { return }
-                    // The headers have arrived by now: ask for the newest cold records and the sketch
-                    // pool's tail (newest runs, unions), which the window steps below read last.
-                    withUnsafeMutablePointer(to: &state) { EntityState.prefetchLines(ofStateAt: UnsafeRawPointer($0), plan: plan, stage: 1) }
-                    // The fields the features read, classified, and one null slot after them (`MemberStep.field`).
-                    let fieldCount = plan.classifiedFieldCount
-                    withUnsafeTemporaryAllocation(of: EventField.self, capacity: fieldCount + 1) { fields in
-                        for j in 0..<fieldCount { fields.initializeElement(at: j, to: j < values.count ? EventField(values[j]) : .null) }
-                        fields.initializeElement(at: fieldCount, to: .null)
-                        let classified = UnsafeBufferPointer(fields)
-                        plan.steps.withUnsafeBufferPointer { steps in
-                            plan.groups.withUnsafeBufferPointer { groups in
-                                let (slow, distinct) = state.applyInNewestTiles(time: t, groups: groups, steps: steps, fields: classified, output: out)
-                                var pending = distinct
-                                while pending != 0 {
-                                    let g = pending.trailingZeroBitCount
-                                    pending &= pending &- 1
-                                    state.applyDistinctInNewest(g, features: features, steps: steps, event: values, output: out)
-                                }
-                                for g in groups.indices where g >= 64 || slow & (1 << UInt64(g)) != 0 {
-                                    state.applyWindow(g, time: t, features: features, steps: steps, fields: classified, event: values, output: out)
-                                }
+            output.withUnsafeMutableBufferPointer { out in
+                if !plan.lifetimeMembers.isEmpty {
+                    Self.applyLifetime(plan, features, values, t: t, hadEvents: hadEvents, previousLatest: previousLatest, to: &state, output: out)
+                }
+                if plan.groups.isEmpty { return }
+                // The headers have arrived by now: ask for the newest cold records and the sketch
+                // pool's tail (newest runs, unions), which the window steps below read last.
+                withUnsafeMutablePointer(to: &state) { EntityState.prefetchLines(ofStateAt: UnsafeRawPointer($0), plan: plan, stage: 1) }
+                // The fields the features read, classified, and one null slot after them (`MemberStep.field`).
+                let fieldCount = plan.classifiedFieldCount
+                withUnsafeTemporaryAllocation(of: EventField.self, capacity: fieldCount + 1) { fields in
+                    for j in 0..<fieldCount { fields.initializeElement(at: j, to: j < values.count ? EventField(values[j]) : .null) }
+                    fields.initializeElement(at: fieldCount, to: .null)
+                    let classified = UnsafeBufferPointer(fields)
+                    plan.steps.withUnsafeBufferPointer { steps in
+                        plan.groups.withUnsafeBufferPointer { groups in
+                            let (slow, distinct) = state.applyInNewestTiles(time: t, groups: groups, steps: steps, fields: classified, output: out)
+                            var pending = distinct
+                            while pending != 0 {
+                                let g = pending.trailingZeroBitCount
+                                pending &= pending &- 1
+                                state.applyDistinctInNewest(g, features: features, steps: steps, event: values, output: out)
+                            }
+                            for g in groups.indices where g >= 64 || slow & (1 << UInt64(g)) != 0 {
+                                state.applyWindow(g, time: t, features: features, steps: steps, fields: classified, event: values, output: out)
                             }
                         }
                     }
