@@ -41,12 +41,18 @@ struct GroupTests {
         #expect(lag.map(\.highWatermark) == [1_000, 1_000])
     }
 
-    @Test func assignmentOffsetsFromTheCallerOverrideTheGroup() async throws {
-        let topic = TestKafka.uniqueTopic("own-offsets")
+    /// A new one-partition topic holding `messages` messages whose values are their offsets as text.
+    static func numberedTopic(_ prefix: String, messages: Int) async throws -> String {
+        let topic = TestKafka.uniqueTopic(prefix)
         try await TestKafka.createTopic(topic, partitions: 1)
         let producer = try TestKafka.producer()
-        _ = try await producer.sendBatch((0..<100).map { KafkaProducerMessage(topic: topic, value: Array("\($0)".utf8)) })
+        _ = try await producer.sendBatch((0..<messages).map { KafkaProducerMessage(topic: topic, value: Array("\($0)".utf8)) })
         try await producer.close()
+        return topic
+    }
+
+    @Test func assignmentOffsetsFromTheCallerOverrideTheGroup() async throws {
+        let topic = try await Self.numberedTopic("own-offsets", messages: 100)
         let consumer = try TestKafka.consumer(group: "g-\(topic)")
         try consumer.subscribe(topics: [topic])
         let received = try await withDeadline(.seconds(60), "consuming from offset 42") {
@@ -70,11 +76,7 @@ struct GroupTests {
     /// A stop that lands while the caller is still starting up (the worker reads its output topics' metadata
     /// before it subscribes): the subscription that follows joins nothing and the event stream ends.
     @Test func aSubscribeAfterCloseJoinsNothingAndTheStreamEnds() async throws {
-        let topic = TestKafka.uniqueTopic("closed-first")
-        try await TestKafka.createTopic(topic, partitions: 1)
-        let producer = try TestKafka.producer()
-        _ = try await producer.sendBatch((0..<10).map { KafkaProducerMessage(topic: topic, value: Array("\($0)".utf8)) })
-        try await producer.close()
+        let topic = try await Self.numberedTopic("closed-first", messages: 10)
         let group = "g-\(topic)"
         let closed = try TestKafka.consumer(group: group)
         await closed.close()
