@@ -374,7 +374,7 @@ extension EntityState {
     /// Merges, in ascending order, every stored tile from logical position `start` with index ≤ `hi`
     /// (`hi` is below the newest tile, so these are cold records) into the prefix, member by member:
     /// each member's operations are those of a left fold.
-    @inline(__always)
+    @inline(always)
     private static func foldIntoPrefix(
         from start: Int, through hi: Int64, _ g: WindowGroup, _ tiles: TileRecords, _ block: UnsafeMutablePointer<FieldValue>?,
         features: UnsafeBufferPointer<CompiledFeature>, steps: UnsafeBufferPointer<MemberStep>
